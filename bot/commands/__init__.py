@@ -1,0 +1,1 @@
+"""One module per `flagbot` command (see `bot.cli`)."""

@@ -1,0 +1,1 @@
+"""The flag file: model, safe loading with positions, validation, JSON Schema."""

@@ -1,0 +1,67 @@
+"""The flag as flagbot understands it, after loading and validation.
+
+These are plain, immutable values: the policy, the rollout schedule and the bot all decide over
+them. `raw` keeps the loaded mapping so change classification can diff field by field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+FlagType = Literal["boolean", "string", "number", "json"]
+FlagStatus = Literal["active", "inactive", "archived"]
+
+# The seed's stage vocabulary (litestar-flags RolloutStage): name -> percentage.
+STAGE_PERCENTAGES: dict[str, int] = {
+    "initial": 5,
+    "early": 25,
+    "half": 50,
+    "majority": 75,
+    "full": 100,
+}
+STAGE_NAMES: dict[int, str] = {pct: name for name, pct in STAGE_PERCENTAGES.items()}
+DEFAULT_STAGES: tuple[int, ...] = (5, 25, 50, 75, 100)
+DEFAULT_EVERY = timedelta(minutes=60)
+MIN_EVERY = timedelta(minutes=5)
+DEFAULT_ENVIRONMENT = "production"
+
+
+@dataclass(frozen=True, slots=True)
+class StageStart:
+    """What the rollout job writes: the percentage it set and when that stage began."""
+
+    percentage: float
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    percentage: float
+    stages: tuple[float, ...] = ()
+    every: timedelta = DEFAULT_EVERY
+    paused: bool = False
+    stage_started: StageStart | None = None
+
+    @property
+    def has_plan(self) -> bool:
+        return bool(self.stages)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    key: str
+    environment: str
+    path: str
+    name: str
+    type: FlagType = "boolean"
+    status: FlagStatus = "active"
+    enabled: bool = True
+    default: Any = False
+    value: Any = True
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    rules: tuple[dict[str, Any], ...] = ()
+    rollout: Rollout | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -1,0 +1,1 @@
+"""Who must approve what: flagbot.yml, CODEOWNERS, change classification and the decision."""
