@@ -1,0 +1,400 @@
+"""The approval decision: where a flag pull request stands in the seed's workflow, and why.
+
+validate → manager approval → QA validation → apply change → notify, with a `rejected` end.
+A pure function of plain facts that the service reads from GitHub (pull request, changed paths,
+classified change requests, validation problems, the base branch's policy and CODEOWNERS,
+reviews, team memberships); it decides, the service acts.
+
+Rules (SPEC §4): a role R is satisfied for file F by a reviewer whose latest review is APPROVED,
+given on the current head commit, who is not the author, and who is an owner of F (CODEOWNERS at
+the base) that flagbot.yml maps to R (teams through active membership). One person satisfies at
+most one role in a pull request. Dismissed reviews do not count. A CHANGES_REQUESTED review by a
+person eligible for a required role rejects the change until lifted. Missing owners or roles
+fail closed; anything outside `flags/` is never merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.diagnostics import Diagnostic
+from bot.policy.changes import ChangeRequest
+from bot.policy.model import Policy
+from bot.policy.reviews import Review, latest_reviews
+
+Step = Literal[
+    "validate",  # not yet decidable / validation failed
+    "approval",  # waiting for a role (see `waiting_for`)
+    "apply_change",  # everything approved: merge now
+    "notify",  # merged; stakeholders still to be told
+    "done",  # merged and announced
+    "rejected",  # validation errors, a change request, or fail-closed policy gaps
+    "blocked",  # approved but cannot merge now (draft, conflicts)
+    "not_a_flag_change",
+    "closed",
+]
+Conclusion = Literal["success", "failure", "neutral", "action_required"]
+
+MAX_FILES = 3000  # GitHub lists at most 3000 files of a pull request
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequestFacts:
+    number: int
+    author: str
+    head_sha: str
+    base_sha: str
+    base_ref: str
+    title: str = ""
+    body: str = ""
+    state: Literal["open", "closed"] = "open"
+    merged: bool = False
+    draft: bool = False
+    mergeable: bool | None = None
+    merged_by_bot: bool = False  # merged by flagbot itself (not by a person bypassing it)
+    notified: bool = False  # the completion comment exists already
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInput:
+    pr: PullRequestFacts
+    changed_paths: tuple[str, ...]
+    changes: tuple[ChangeRequest, ...]
+    problems: tuple[Diagnostic, ...]  # head validation errors (flags, cross-file)
+    policy: Policy | None  # None: missing or invalid at the base commit
+    policy_problems: tuple[Diagnostic, ...]
+    owners: Mapping[str, tuple[str, ...] | None]  # flag path -> its CODEOWNERS owners at base
+    codeowners_path: str | None
+    reviews: tuple[Review, ...]
+    memberships: Mapping[tuple[str, str], bool] = field(default_factory=dict)
+    files_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RoleStatus:
+    role: str
+    flags: tuple[str, ...]  # flag keys (paths) that need this role
+    approved_by: tuple[str, ...]
+    eligible: tuple[str, ...]  # owner entries that may still approve
+    satisfied: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    step: Step
+    title: str
+    conclusion: Conclusion | None  # None: still in progress
+    reasons: tuple[str, ...] = ()
+    roles: tuple[RoleStatus, ...] = ()
+    approvers: Mapping[str, str] = field(default_factory=dict)  # role -> login (trailers)
+    rejected_by: tuple[str, str] | None = None  # (login, comment)
+    waiting_for: str | None = None
+
+    @property
+    def should_merge(self) -> bool:
+        return self.step == "apply_change"
+
+
+def is_flag_path(path: str) -> bool:
+    return path.startswith("flags/") and path.endswith((".yaml", ".yml"))
+
+
+def role_label(role: str) -> str:
+    """How the seed names the step a role stands for."""
+    return {"manager": "manager approval", "qa": "QA validation"}.get(role, f"{role} approval")
+
+
+def ordered_roles(policy: Policy, needed: set[str]) -> list[str]:
+    """Manager first, then QA, then the others in flagbot.yml's order."""
+    head = [r for r in ("manager", "qa") if r in needed]
+    rest = [r for r in policy.roles if r in needed and r not in head]
+    return head + rest + sorted(needed - set(head) - set(rest))
+
+
+def _owner_matches(owner: str, login: str, memberships: Mapping[tuple[str, str], bool]) -> bool:
+    o = owner.lower()
+    if o.startswith("@") and "/" in o:
+        return memberships.get((o, login.lower()), False)
+    return o.startswith("@") and o[1:] == login.lower()
+
+
+def eligible_owners(policy: Policy, owners: Sequence[str], role: str) -> tuple[str, ...]:
+    mapped = {x.lower() for x in policy.roles.get(role, ())}
+    return tuple(o for o in owners if o.lower() in mapped)
+
+
+def membership_questions(inp: DecisionInput) -> set[tuple[str, str]]:
+    """The (team, login) pairs whose membership the decision needs; the service asks GitHub."""
+    if inp.policy is None:
+        return set()
+    reviewers = {r.user.lower() for r in latest_reviews(inp.reviews).values()}
+    reviewers.discard(inp.pr.author.lower())
+    teams: set[str] = set()
+    for change in inp.changes:
+        owners = inp.owners.get(change.path) or ()
+        for role in inp.policy.required_roles(
+            change.environment, change.change_type, change.enabled_after
+        ):
+            teams |= {o.lower() for o in eligible_owners(inp.policy, owners, role) if "/" in o}
+    return {(t, u) for t in teams for u in reviewers}
+
+
+def decide(inp: DecisionInput) -> Decision:
+    pr = inp.pr
+    if pr.merged:
+        if not pr.merged_by_bot:
+            return Decision(
+                "done",
+                "Merged outside flagbot",
+                "neutral",
+                ("Someone merged this pull request without waiting for flagbot's approvals.",),
+            )
+        wants_notice = inp.policy is None or inp.policy.notify_on_complete
+        if pr.notified or not wants_notice:
+            return Decision("done", "Merged", "success")
+        return Decision("notify", "Merged", "success", ("Announcing the change.",))
+    if pr.state == "closed":
+        return Decision("closed", "Closed without merging", "neutral")
+
+    outside = [p for p in inp.changed_paths if not is_flag_path(p)]
+    if outside:
+        shown = ", ".join(outside[:5]) + (" …" if len(outside) > 5 else "")
+        if len(outside) == len(inp.changed_paths):
+            return Decision(
+                "not_a_flag_change",
+                "Not a flag change",
+                "neutral",
+                (f"This pull request changes no flag file ({shown}); flagbot leaves it alone.",),
+            )
+        return Decision(
+            "rejected",
+            "Rejected: not only flag files",
+            "failure",
+            (
+                f"Besides flag files this pull request changes {shown}. flagbot never merges "
+                "those; move them to a separate pull request.",
+            ),
+        )
+    if inp.files_truncated or len(inp.changed_paths) >= MAX_FILES:
+        return Decision(
+            "rejected",
+            "Rejected: too many files",
+            "failure",
+            (f"GitHub lists at most {MAX_FILES} files; split this pull request.",),
+        )
+    if not inp.changed_paths:
+        return Decision("validate", "Nothing to review", "neutral", ("No files changed.",))
+
+    if inp.policy is None or any(d.is_error for d in inp.policy_problems):
+        reasons = tuple(str(d) for d in inp.policy_problems if d.is_error) or (
+            ".github/flagbot.yml is missing on the base branch: add one that maps roles to owners.",
+        )
+        return Decision(
+            "rejected", "Rejected: no valid policy on the base branch", "failure", reasons
+        )
+
+    errors = [d for d in inp.problems if d.is_error]
+    if errors:
+        n = len(errors)
+        return Decision(
+            "rejected",
+            f"Rejected: {n} validation error{'s' if n != 1 else ''}",
+            "failure",
+            tuple(str(d) for d in errors),
+        )
+    return _decide_approvals(inp, inp.policy)
+
+
+def _decide_approvals(inp: DecisionInput, policy: Policy) -> Decision:
+    pr = inp.pr
+    # (change, role) pairs and who may satisfy each.
+    gaps: list[str] = []
+    needs: list[tuple[ChangeRequest, str, tuple[str, ...]]] = []
+    for change in inp.changes:
+        owners = inp.owners.get(change.path)
+        roles = policy.required_roles(change.environment, change.change_type, change.enabled_after)
+        if not owners:
+            where = inp.codeowners_path or ".github/CODEOWNERS"
+            gaps.append(
+                f"{change.path} has no code owner: add a rule for it to {where} with the owners "
+                f"of the roles it needs ({', '.join(roles)})."
+            )
+            continue
+        for role in roles:
+            eligible = eligible_owners(policy, owners, role)
+            if not eligible:
+                mapped = ", ".join(policy.roles.get(role, ())) or "nobody"
+                gaps.append(
+                    f"{change.path} needs {role_label(role)} but none of its code owners "
+                    f"({' '.join(owners)}) has the role {role!r} (mapped to {mapped}): add one to "
+                    "its CODEOWNERS rule or map an owner to the role in .github/flagbot.yml."
+                )
+                continue
+            needs.append((change, role, eligible))
+    if gaps:
+        return Decision(
+            "rejected", "Rejected: approval policy not satisfiable", "failure", tuple(gaps)
+        )
+
+    latest = latest_reviews(inp.reviews)
+    author = pr.author.lower()
+
+    def can_act(login: str, eligible: Sequence[str]) -> bool:
+        return login != author and any(_owner_matches(o, login, inp.memberships) for o in eligible)
+
+    # A change request by anyone eligible for a required role rejects until lifted.
+    for login, review in latest.items():
+        if review.state == "CHANGES_REQUESTED" and any(can_act(login, e) for _, _, e in needs):
+            comment = review.body.strip()
+            return Decision(
+                "rejected",
+                f"Rejected by @{review.user}",
+                "failure",
+                (f"@{review.user} requested changes" + (f": {comment}" if comment else "."),),
+                rejected_by=(review.user, comment),
+            )
+
+    approvers = sorted(
+        login
+        for login, r in latest.items()
+        if r.state == "APPROVED" and r.commit_id == pr.head_sha and login != author
+    )
+    stale = sorted(
+        login
+        for login, r in latest.items()
+        if r.state == "APPROVED" and r.commit_id != pr.head_sha and login != author
+    )
+    order = ordered_roles(policy, {role for _, role, _ in needs})
+    assignment = _assign(order, needs, approvers, can_act)
+
+    statuses: list[RoleStatus] = []
+    waiting: str | None = None
+    for role in order:
+        pairs = [(c, e) for c, r, e in needs if r == role]
+        holders = [u for u, r in assignment.items() if r == role]
+        ok = all(any(can_act(u, e) for u in holders) for _, e in pairs)
+        eligible = sorted({o for _, e in pairs for o in e}, key=str.lower)
+        statuses.append(
+            RoleStatus(
+                role=role,
+                flags=tuple(dict.fromkeys(c.path for c, _ in pairs)),
+                approved_by=tuple(holders),
+                eligible=tuple(eligible),
+                satisfied=ok,
+            )
+        )
+        if not ok and waiting is None:
+            waiting = role
+
+    login_of = {r.user.lower(): r.user for r in latest.values()}
+    approvers_by_role = {
+        role: login_of.get(u, u) for u, role in sorted(assignment.items(), key=lambda x: x[0])
+    }
+    reasons: list[str] = []
+    if stale:
+        reasons.append(
+            "Approvals given on an earlier commit no longer count: "
+            + ", ".join(f"@{login_of.get(u, u)}" for u in stale)
+            + " (re-approve the current head)."
+        )
+    if waiting is not None:
+        return Decision(
+            "approval",
+            f"Waiting for {role_label(waiting)}",
+            None,
+            tuple(reasons),
+            tuple(statuses),
+            approvers_by_role,
+            waiting_for=waiting,
+        )
+    if pr.draft:
+        return Decision(
+            "blocked",
+            "Approved; draft pull requests are never merged",
+            None,
+            ("Mark the pull request ready for review to merge it.",),
+            tuple(statuses),
+            approvers_by_role,
+        )
+    if pr.mergeable is False:
+        return Decision(
+            "blocked",
+            "Approved, but it conflicts with the base branch",
+            "action_required",
+            ("Update the branch (merge or rebase the base) and ask for approval again.",),
+            tuple(statuses),
+            approvers_by_role,
+        )
+    return Decision(
+        "apply_change",
+        "Approved: merging",
+        None,
+        tuple(reasons),
+        tuple(statuses),
+        approvers_by_role,
+    )
+
+
+def _assign(
+    order: Sequence[str],
+    needs: Sequence[tuple[ChangeRequest, str, tuple[str, ...]]],
+    approvers: Sequence[str],
+    can_act,
+) -> dict[str, str]:
+    """Give each approver at most one role so that roles are satisfied in workflow order.
+
+    Best assignment = the most leading roles fully satisfied, then the most (change, role) pairs
+    covered. Backtracking over the few people eligible for anything; pull requests have a
+    handful of reviewers.
+    """
+    options: dict[str, list[str]] = {}
+    for u in approvers:
+        roles = [role for role in order if any(r == role and can_act(u, e) for _, r, e in needs)]
+        if roles:
+            options[u] = roles
+    people = sorted(options)
+
+    def score(assign: dict[str, str]) -> tuple[int, int]:
+        leading = 0
+        covered = 0
+        still_leading = True
+        for role in order:
+            pairs = [e for _, r, e in needs if r == role]
+            holders = [u for u, r in assign.items() if r == role]
+            hit = sum(1 for e in pairs if any(can_act(u, e) for u in holders))
+            covered += hit
+            if still_leading and hit == len(pairs):
+                leading += 1
+            else:
+                still_leading = False
+        return leading, covered
+
+    best: dict[str, str] = {}
+    best_score = score(best)
+    current: dict[str, str] = {}
+
+    def walk(i: int) -> None:
+        nonlocal best, best_score
+        if i == len(people):
+            s = score(current)
+            if s > best_score:
+                best, best_score = dict(current), s
+            return
+        u = people[i]
+        for role in options[u]:
+            current[u] = role
+            walk(i + 1)
+            del current[u]
+        walk(i + 1)  # this person holds no role
+
+    if len(people) <= 8:
+        walk(0)
+    else:  # pathological: greedy in workflow order
+        for role in order:
+            for u in people:
+                if u not in best and role in options[u]:
+                    best[u] = role
+                    break
+    return best
