@@ -1,0 +1,138 @@
+"""The bump as a text edit: change only `rollout.percentage` and `rollout.stage_started`.
+
+Everything else in the file (comments, key order, quoting, blank lines, line endings) stays
+byte-for-byte, so the bump commit's diff shows exactly what the job did. The edit locates the
+scalars through the YAML node marks and splices new text in; the result is parsed again and
+checked before it is returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import yaml
+
+from bot.rollout.schedule import fmt_pct
+
+
+class EditError(ValueError):
+    """The file's shape does not allow a safe in-place edit (the job reports and skips it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Splice:
+    start: int
+    end: int
+    text: str
+
+
+def format_timestamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def bump_text(text: str, to_percentage: float, started_at: datetime) -> str:
+    """Return `text` with the rollout at `to_percentage`, recording that it began `started_at`."""
+    root = _compose(text)
+    rollout = _value(root, "rollout")
+    if not isinstance(rollout, yaml.MappingNode):
+        raise EditError("rollout is not a mapping")
+    pct_text = fmt_pct(to_percentage)
+    at_text = format_timestamp(started_at)
+    splices: list[_Splice] = []
+
+    pct_node = _value(rollout, "percentage")
+    if not isinstance(pct_node, yaml.ScalarNode):
+        raise EditError("rollout.percentage is not a plain value")
+    splices.append(_Splice(pct_node.start_mark.index, pct_node.end_mark.index, pct_text))
+
+    started = _value(rollout, "stage_started")
+    if isinstance(started, yaml.MappingNode) and all(
+        isinstance(_value(started, k), yaml.ScalarNode) for k in ("percentage", "at")
+    ):
+        for key, new in (("percentage", pct_text), ("at", at_text)):
+            node = _value(started, key)
+            splices.append(_Splice(node.start_mark.index, node.end_mark.index, new))
+    elif started is not None:
+        flow = f"{{percentage: {pct_text}, at: {at_text}}}"
+        splices.append(_Splice(started.start_mark.index, started.end_mark.index, flow))
+    else:
+        splices.append(_insertion(text, root, rollout, pct_text, at_text))
+
+    out = text
+    for s in sorted(splices, key=lambda s: s.start, reverse=True):
+        out = out[: s.start] + s.text + out[s.end :]
+    _check(out, to_percentage, started_at)
+    return out
+
+
+def _compose(text: str) -> yaml.MappingNode:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise EditError(f"not valid YAML: {exc}") from exc
+    if not isinstance(root, yaml.MappingNode):
+        raise EditError("the file is not a mapping")
+    return root
+
+
+def _value(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
+    for k, v in mapping.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return v
+    return None
+
+
+def _last_descendant(node: yaml.Node) -> yaml.Node:
+    while (
+        isinstance(node, yaml.MappingNode | yaml.SequenceNode)
+        and node.value
+        and not (node.flow_style)
+    ):
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return node
+
+
+def _insertion(
+    text: str, root: yaml.MappingNode, rollout: yaml.MappingNode, pct: str, at: str
+) -> _Splice:
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if rollout.flow_style:
+        close = rollout.end_mark.index - 1
+        if text[close] != "}":
+            raise EditError("cannot find the end of the rollout mapping")
+        sep = ", " if rollout.value else ""
+        return _Splice(close, close, f"{sep}stage_started: {{percentage: {pct}, at: {at}}}")
+    indent = " " * rollout.value[0][0].start_mark.column
+    step = " " * max(2, rollout.value[0][0].start_mark.column - root.value[0][0].start_mark.column)
+    end = _last_descendant(rollout).end_mark.index
+    line_end = text.find("\n", end)
+    if line_end == -1:
+        prefix, at_index = newline, len(text)
+    else:
+        prefix, at_index = "", line_end + 1
+    block = (
+        f"{prefix}{indent}stage_started:{newline}"
+        f"{indent}{step}percentage: {pct}{newline}"
+        f"{indent}{step}at: {at}{newline}"
+    )
+    return _Splice(at_index, at_index, block)
+
+
+def _check(text: str, pct: float, started_at: datetime) -> None:
+    data = yaml.safe_load(text)
+    rollout = data.get("rollout") if isinstance(data, dict) else None
+    started = rollout.get("stage_started") if isinstance(rollout, dict) else None
+    at = started.get("at") if isinstance(started, dict) else None
+    if isinstance(at, datetime) and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    ok = (
+        isinstance(rollout, dict)
+        and isinstance(started, dict)
+        and rollout.get("percentage") == pct
+        and started.get("percentage") == pct
+        and at == started_at.astimezone(UTC).replace(microsecond=0)
+    )
+    if not ok:
+        raise EditError("the edited file does not read back as intended")

@@ -1,0 +1,123 @@
+"""The bump edit changes only the percentage and the stage record; every other byte stays."""
+
+from datetime import UTC, datetime
+
+import pytest
+import yaml
+
+from bot.rollout.edit import EditError, bump_text
+
+AT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+BLOCK = """\
+# yaml-language-server: $schema=../bot/flags/flag.schema.json
+# The new checkout, rolled out in stages.
+name: New checkout flow
+description: >
+  Replaces the legacy checkout.
+enabled: true
+default: false
+value: true
+rollout:
+  percentage: 5   # start small
+  stages: [5, 25, 50, 75, 100]
+  every: 60m
+
+# trailing comment stays
+tags: [checkout]
+"""
+
+
+def diff_lines(a: str, b: str) -> list[tuple[str, str]]:
+    import difflib
+
+    return [
+        (op[0], line)
+        for op, line in (
+            (line[:1], line[2:]) for line in difflib.ndiff(a.splitlines(), b.splitlines())
+        )
+        if op in "+-"
+    ]
+
+
+def test_first_bump_changes_percentage_and_inserts_record_after_the_block():
+    out = bump_text(BLOCK, 25, AT)
+    assert diff_lines(BLOCK, out) == [
+        ("-", "  percentage: 5   # start small"),
+        ("+", "  percentage: 25   # start small"),
+        ("+", "  stage_started:"),
+        ("+", "    percentage: 25"),
+        ("+", "    at: 2026-11-27T10:00:00Z"),
+    ]
+    data = yaml.safe_load(out)
+    assert data["rollout"]["stage_started"] == {"percentage": 25, "at": AT}
+    assert out.endswith("tags: [checkout]\n")
+
+
+def test_second_bump_rewrites_the_record_in_place():
+    once = bump_text(BLOCK, 25, AT)
+    later = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    twice = bump_text(once, 50, later)
+    assert diff_lines(once, twice) == [
+        ("-", "  percentage: 25   # start small"),
+        ("+", "  percentage: 50   # start small"),
+        ("-", "    percentage: 25"),
+        ("+", "    percentage: 50"),
+        ("-", "    at: 2026-11-27T10:00:00Z"),
+        ("+", "    at: 2026-11-27T11:00:00Z"),
+    ]
+
+
+def test_rollout_as_last_block_without_trailing_newline():
+    text = "name: x\nrollout:\n    percentage: 5\n    stages: [5, 100]"
+    out = bump_text(text, 100, AT)
+    assert out == (
+        "name: x\nrollout:\n    percentage: 100\n    stages: [5, 100]\n"
+        "    stage_started:\n        percentage: 100\n        at: 2026-11-27T10:00:00Z\n"
+    )
+
+
+def test_block_sequence_stages_keep_their_layout():
+    text = (
+        "name: x\nrollout:\n  percentage: 5\n  stages:\n    - 5\n    - 50\n    - 100\n"
+        "enabled: true\n"
+    )
+    out = bump_text(text, 50, AT)
+    assert out == (
+        "name: x\nrollout:\n  percentage: 50\n  stages:\n    - 5\n    - 50\n    - 100\n"
+        "  stage_started:\n    percentage: 50\n    at: 2026-11-27T10:00:00Z\nenabled: true\n"
+    )
+
+
+def test_flow_style_rollout():
+    text = "name: x\nrollout: {percentage: 5, stages: [5, 25]}  # tiny\n"
+    out = bump_text(text, 25, AT)
+    assert out == (
+        "name: x\nrollout: {percentage: 25, stages: [5, 25], "
+        "stage_started: {percentage: 25, at: 2026-11-27T10:00:00Z}}  # tiny\n"
+    )
+
+
+def test_crlf_files_stay_crlf():
+    text = BLOCK.replace("\n", "\r\n")
+    out = bump_text(text, 25, AT)
+    assert "\n" not in out.replace("\r\n", "")
+    assert "  stage_started:\r\n    percentage: 25\r\n" in out
+
+
+def test_quoted_timestamp_record_is_replaced():
+    text = (
+        "name: x\nrollout:\n  percentage: 25\n  stages: [5, 25, 50]\n"
+        '  stage_started: {percentage: 25, at: "2026-11-26T09:00:00Z"}\n'
+    )
+    out = bump_text(text, 50, AT)
+    assert "stage_started: {percentage: 50, at: 2026-11-27T10:00:00Z}" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["- a list\n", "name: x\n", "name: x\nrollout: 5\n", "rollout:\n  percentage: [1]\n", "a: [\n"],
+)
+def test_shapes_that_cannot_be_edited_safely_are_refused(text):
+    with pytest.raises(EditError):
+        bump_text(text, 25, AT)
