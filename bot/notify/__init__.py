@@ -1,0 +1,1 @@
+"""Telling stakeholders: what a notice says (pure) and the channels that carry it (I/O)."""
