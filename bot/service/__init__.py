@@ -1,0 +1,1 @@
+"""The webhook service: verify and acknowledge deliveries, reconcile pull requests, report."""
