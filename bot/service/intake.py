@@ -1,0 +1,61 @@
+"""Accepting a webhook delivery: the checks that run before flagbot acknowledges it.
+
+Only what must be decided on the request path happens here: size, required headers, content
+type, and the HMAC-SHA256 signature (gidgethub's constant-time check). Parsing the JSON is left
+to the worker, so acknowledging stays cheap; a signed body that is not even shaped like a JSON
+object is refused here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gidgethub import ValidationFailure
+from gidgethub.sansio import validate_event
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    event: str
+    delivery_id: str
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    status: int
+    reason: str
+
+
+_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
+
+
+def check_delivery(
+    headers: Mapping[str, str], body: bytes, secret: str, max_body: int
+) -> Accepted | Rejected:
+    """Decide whether to acknowledge. `headers` must look keys up case-insensitively."""
+    if len(body) > max_body:
+        return Rejected(413, f"payload larger than {max_body} bytes")
+    event = headers.get("X-GitHub-Event")
+    delivery = headers.get("X-GitHub-Delivery")
+    if not event or not delivery:
+        return Rejected(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
+    signature = headers.get("X-Hub-Signature-256")
+    if not signature:
+        return Rejected(401, "missing X-Hub-Signature-256 header (configure a webhook secret)")
+    try:
+        validate_event(body, signature=signature, secret=secret)
+    except ValidationFailure:
+        return Rejected(401, "signature does not match the webhook secret")
+    if not signature.startswith("sha256="):
+        return Rejected(401, "X-Hub-Signature-256 must be a sha256= signature")
+    content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type not in _CONTENT_TYPES:
+        return Rejected(415, f"unsupported content type {content_type or '(none)'!r}")
+    if content_type == "application/json":
+        stripped = body.strip()
+        if not (stripped.startswith(b"{") and stripped.endswith(b"}")):
+            return Rejected(400, "payload is not a JSON object")
+    return Accepted(event, delivery, body, content_type)
