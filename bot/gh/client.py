@@ -1,0 +1,79 @@
+"""gidgethub's aiohttp client with flagbot's retry policy, API version pin and call counting."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import aiohttp
+from gidgethub import HTTPException
+from gidgethub.aiohttp import GitHubAPI
+
+from bot.gh.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
+
+API_VERSION = "2022-11-28"
+USER_AGENT = "flagbot"
+
+
+class GitHubClient(GitHubAPI):
+    """One per credential (its ETag cache is keyed by URL only, not by token)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str = "https://api.github.com",
+        oauth_token: str | None = None,
+        cache: MutableMapping[str, Any] | None = None,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        calls: Counter[str] | None = None,
+    ) -> None:
+        super().__init__(
+            session, USER_AGENT, oauth_token=oauth_token, cache=cache, base_url=base_url
+        )
+        self.policy = policy
+        self.calls: Counter[str] = calls if calls is not None else Counter()
+
+    async def _request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        headers = {**headers, "x-github-api-version": API_VERSION}
+        attempt = 0
+        while True:
+            attempt += 1
+            self.calls[method] += 1
+            try:
+                status, resp_headers, data = await super()._request(method, url, headers, body)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                delay = retry_delay(None, {}, attempt, time.time(), self.policy)
+                if delay is None:
+                    raise ConnectionError(f"{method} {url}: {exc}") from exc
+                await self.sleep(delay)
+                continue
+            if status == 304:
+                self.calls["304"] += 1
+            return status, resp_headers, data
+
+    async def handle_rate_limit_error(
+        self, *, method: str, url: str, exception: HTTPException, attempt: int
+    ) -> bool:
+        headers = exception.headers or {}
+        delay = retry_delay(
+            int(exception.status_code),
+            headers,
+            attempt,
+            time.time(),
+            self.policy,
+            message=str(exception),
+        )
+        if delay is None:
+            return False
+        self.calls["retry"] += 1
+        await self.sleep(delay)
+        return True
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
