@@ -1,0 +1,77 @@
+"""The service's settings, from the environment (twelve-factor), checked at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_MAX_BODY = 5 * 1024 * 1024  # GitHub caps payloads at 25 MB; flag events are ~30 KB
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which variable to set."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    webhook_secret: str
+    api_url: str = DEFAULT_API_URL
+    token: str | None = None
+    app_id: str | None = None
+    private_key: str | None = None
+    max_body: int = DEFAULT_MAX_BODY
+    workers: int = 8
+    channel_env: Mapping[str, str] | None = None  # where channel URLs are looked up
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:
+        env = os.environ if env is None else env
+        secret = env.get("FLAGBOT_WEBHOOK_SECRET", "")
+        if not secret:
+            raise ConfigError(
+                "FLAGBOT_WEBHOOK_SECRET is not set: flagbot refuses to accept unsigned webhooks. "
+                "Set it to the secret configured on the GitHub App or webhook."
+            )
+        app_id = env.get("GITHUB_APP_ID") or None
+        key = env.get("GITHUB_APP_PRIVATE_KEY") or None
+        key_path = env.get("GITHUB_APP_PRIVATE_KEY_PATH") or None
+        if key is None and key_path:
+            try:
+                key = Path(key_path).read_text()
+            except OSError as exc:
+                raise ConfigError(
+                    f"GITHUB_APP_PRIVATE_KEY_PATH: cannot read {key_path}: {exc}"
+                ) from None
+        token = env.get("GITHUB_TOKEN") or None
+        if app_id and not key:
+            raise ConfigError(
+                "GITHUB_APP_ID is set but no key: set GITHUB_APP_PRIVATE_KEY or "
+                "GITHUB_APP_PRIVATE_KEY_PATH"
+            )
+        if key and not app_id:
+            raise ConfigError("a GitHub App private key is set but GITHUB_APP_ID is not")
+        if not app_id and not token:
+            raise ConfigError(
+                "no GitHub credentials: set GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY(_PATH), "
+                "or GITHUB_TOKEN"
+            )
+        try:
+            max_body = int(env.get("FLAGBOT_MAX_BODY", DEFAULT_MAX_BODY))
+            workers = int(env.get("FLAGBOT_WORKERS", 8))
+        except ValueError as exc:
+            raise ConfigError(
+                f"FLAGBOT_MAX_BODY / FLAGBOT_WORKERS must be integers: {exc}"
+            ) from None
+        return cls(
+            webhook_secret=secret,
+            api_url=(env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            token=None if app_id else token,
+            app_id=app_id,
+            private_key=key,
+            max_body=max_body,
+            workers=workers,
+            channel_env=env,
+        )
