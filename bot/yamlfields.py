@@ -17,6 +17,12 @@ from typing import Any
 from bot.diagnostics import Diagnostic
 from bot.yamlsafe import YAML11_BOOLEAN_WORDS, Document, Path, describe
 
+_DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+_ZONE = r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+TIMESTAMP_PATTERN = f"^{_DATE_TIME}{_ZONE}$"
+"""RFC 3339 date-time, as the JSON Schema spells it."""
+_TIMESTAMP = re.compile(f"{_DATE_TIME}{_ZONE}?")  # zone optional: its absence has a message
+
 MISSING: Any = object()
 """Marks a field that is not in the file (None is YAML's null, which is a value)."""
 
@@ -156,8 +162,15 @@ class Fields:
         return None
 
     def number(self, value: Any, where: Path) -> int | float | None:
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if math.isfinite(value):
+                return value
+            self.error(
+                where,
+                f"{label(where)} must be a finite number, got {self.doc.source(where)}",
+                "wrong-type",
+            )
+            return None
         self.error(where, f"{label(where)} must be a number, got {describe(value)}", "wrong-type")
         return None
 
@@ -225,13 +238,13 @@ class Fields:
 
     def timestamp(self, value: Any, where: Path) -> datetime | None:
         """An ISO-8601 time with a timezone, quoted or as YAML's unquoted timestamp."""
-        moment: datetime | None = None
         if isinstance(value, datetime):
-            moment = value
-        elif isinstance(value, str):
+            moment: datetime | None = value
+        elif isinstance(value, str) and _TIMESTAMP.fullmatch(value):
+            text = value.upper()
             try:
-                moment = datetime.fromisoformat(value)
-            except ValueError:
+                moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] == "Z" else text)
+            except ValueError:  # 2024-13-01 and friends
                 moment = None
         elif isinstance(value, date):
             self.error(
@@ -240,15 +253,17 @@ class Fields:
                 "bad-timestamp",
             )
             return None
+        else:
+            moment = None
         if moment is None:
             self.error(
                 where,
-                f"{label(where)} must be an ISO-8601 time in UTC such as 2024-05-01T10:00:00Z, "
-                f"got {describe(value)}",
+                f"{label(where)} must be an ISO-8601 time with a timezone such as "
+                f"2024-05-01T10:00:00Z, got {describe(value)}",
                 "bad-timestamp",
             )
             return None
-        if moment.tzinfo is None or moment.utcoffset() is None:
+        if moment.utcoffset() is None:
             self.error(
                 where,
                 f"{label(where)} must say its timezone: add Z for UTC (e.g. {moment.isoformat()}Z)",

@@ -18,6 +18,7 @@ column of that value.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,9 +91,14 @@ def _scalar(node: ScalarNode) -> Any:
     try:
         return builder(node)
     except (ValueError, OverflowError) as exc:
-        raise _Refused(
-            node, f"cannot read {node.value[:40]!r} as {short_tag(tag)}: {exc}", "yaml-value"
-        ) from None
+        shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        if tag == INT and len(node.value) > 1000:
+            reason = f"a number of {len(node.value)} digits is too long; shorten it or quote it"
+        elif tag == TIMESTAMP:
+            reason = f"not a real date and time ({exc}); fix it"
+        else:
+            reason = f"{exc}; quote it if it is text"
+        raise _Refused(node, f"cannot read {shown!r}: {reason}", "yaml-value") from None
 
 
 class _Builder:
@@ -127,8 +133,8 @@ class _Builder:
             if self.aliases > MAX_ALIASES:
                 raise _Refused(
                     node,
-                    f"more than {MAX_ALIASES} alias expansions; write the values out instead "
-                    "of repeating anchors",
+                    f"more than {MAX_ALIASES} alias expansions (this anchor's was one too "
+                    "many); write the values out instead of repeating anchors",
                     "yaml-aliases",
                 )
         else:
@@ -211,12 +217,10 @@ class Document:
                 and isinstance(step, int)
                 and 0 <= step < len(node.value)
             ):
-                nxt = (key_node, node.value[step])
+                nxt = (None, node.value[step])  # a list item has no key of its own
             if nxt is None:
                 return key_node, node, False
             key_node, node = nxt
-            if isinstance(step, int):  # a list item has no key of its own
-                key_node = None
         return key_node, node, True
 
     def position(self, where: Path = (), *, key: bool = False) -> tuple[int, int]:
@@ -279,8 +283,8 @@ def load_mapping(
         return None, [
             _whole_file(
                 path,
-                f"the {kind} is {len(data)} bytes; the limit is {max_bytes // 1024} KiB. "
-                "Keep it small (long values belong elsewhere)",
+                f"the {kind} is larger than {max_bytes // 1024} KiB, the limit; keep it small "
+                "(long values belong elsewhere)",
                 "yaml-size",
             )
         ]
@@ -291,7 +295,7 @@ def load_mapping(
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        return None, [_syntax_problem(path, exc)]
+        return None, [_syntax_problem(path, exc, data)]
     except yaml.YAMLError as exc:  # errors without a mark (rare: reader errors)
         return None, [_whole_file(path, f"YAML error: {exc}; fix the YAML", "yaml-syntax")]
     finally:
@@ -318,18 +322,26 @@ def load_mapping(
 
 
 _SYNTAX_HINTS = (
-    ("'\\t'", "indent with spaces, not tabs"),
     ("found duplicate anchor", "give each anchor (&name) a different name"),
     ("found undefined alias", "define the anchor (&name) before using it (*name)"),
     ("expected a single document", "keep one document per file (remove the extra ---)"),
 )
 
 
-def _syntax_problem(path: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
-    mark = exc.problem_mark or exc.context_mark
-    text = " ".join(part for part in (exc.context, exc.problem) if part)
-    hint = next((h for needle, h in _SYNTAX_HINTS if needle in str(exc)), "fix the YAML syntax")
+def _syntax_problem(path: str, exc: yaml.MarkedYAMLError, data: bytes) -> Diagnostic:
+    mark, context = exc.problem_mark or exc.context_mark, exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    text = exc.context or ""
+    if context is not None and mark is not None and context.line != mark.line:
+        text += f" (from line {context.line + 1}, column {context.column + 1})"
+    text = f"{text} {exc.problem or ''}".strip()
+    hint = next((h for needle, h in _SYNTAX_HINTS if needle in text), "fix the YAML syntax")
+    lines = data.decode("utf-8").splitlines()
+    if "undefined alias" in text and mark and mark.line < len(lines):
+        alias = re.match(r"\*[^\s,\[\]{}]+", lines[mark.line][mark.column :])
+        text += f" {alias.group()}" if alias else ""
+    if mark and mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t":
+        hint = "indent with spaces, not tabs"
     return Diagnostic(
         path, line, column, f"YAML syntax error: {text}; {hint}", "error", "yaml-syntax"
     )

@@ -81,7 +81,12 @@ class _FlagReader:
         f.known_keys(m, (), FLAG_FIELDS)
         name = m.get("name", MISSING)
         if name is MISSING:
-            f.error((), "a flag needs a name: add `name: <what people call it>`", "missing-field")
+            f.error(
+                (),
+                "a flag needs a name: add `name: <what people call it>`",
+                "missing-field",
+                key=True,
+            )
         else:
             name = f.string(name, ("name",))
         description = m.get("description", "")
@@ -124,6 +129,7 @@ class _FlagReader:
                     (),
                     f"a {flag_type} flag needs `{part}:` ({_ROLE_OF[part]})",
                     "missing-field",
+                    key=True,
                 )
             return None
         if flag_type is None:
@@ -231,6 +237,7 @@ class _FlagReader:
                     f"{label(where)} needs `{part}:` (a rule has name, attribute, operator, "
                     "values and serve)",
                     "missing-field",
+                    key=True,
                 )
         name = f.string(m["name"], (*where, "name")) if "name" in m else None
         attribute = f.string(m["attribute"], (*where, "attribute")) if "attribute" in m else None
@@ -313,6 +320,7 @@ class _FlagReader:
                 where,
                 "rollout needs `percentage:` (the share of users, 0 to 100, who get value)",
                 "missing-field",
+                key=True,
             )
         stages = read_stages(f, m["stages"], (*where, "stages")) if "stages" in m else ()
         if stages and percentage is not None and percentage not in stages:
@@ -344,6 +352,7 @@ class _FlagReader:
                     f"rollout.stage_started needs `{part}:` (flagbot's rollout job "
                     "writes percentage and at together)",
                     "missing-field",
+                    key=True,
                 )
         percentage = (
             f.percentage(m["percentage"], (*where, "percentage")) if "percentage" in m else None

@@ -12,14 +12,15 @@ from bot.flags.model import MIN_EVERY, STAGE_PERCENTAGES
 from bot.yamlfields import Fields, label, suggest
 from bot.yamlsafe import Path, describe
 
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
-DURATION_PATTERN = r"^(?=\d)(\d+d)?(\d+h)?(\d+m)?$"  # the same grammar, for the JSON Schema
+DURATION_PATTERN = r"^(?=[0-9])(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?$"
+"""Days, hours, minutes in that order, each optional: `30m`, `1h`, `2d`, `1h30m`."""
+_DURATION = re.compile(DURATION_PATTERN)
 
 
 def parse_duration(text: str) -> timedelta | None:
     """`30m`, `1h`, `2d`, `1h30m` -> timedelta; None if it is not such a duration."""
-    match = _DURATION.fullmatch(text.strip())
-    if not match or not any(match.groups()):
+    match = _DURATION.fullmatch(text)
+    if not match:
         return None
     days, hours, minutes = (int(g) if g else 0 for g in match.groups())
     return timedelta(days=days, hours=hours, minutes=minutes)

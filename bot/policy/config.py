@@ -88,6 +88,7 @@ class _PolicyReader:
                 "flagbot.yml needs `roles:` mapping each role to its owners, e.g. "
                 'manager: ["@org/managers"] and qa: ["@org/qa"]',
                 "missing-field",
+                key=True,
             )
         else:
             self.roles = self.read_roles(m["roles"])
@@ -131,8 +132,12 @@ class _PolicyReader:
                 continue
             at = ("roles", role)
             if not ROLE_PATTERN.fullmatch(role):
-                f.error(at, f"role name {role!r} must be a word (letters, digits, _ and -)",
-                        "bad-format", key=True)
+                f.error(
+                    at,
+                    f"role name {role!r} must be a word (letters, digits, _ and -)",
+                    "bad-format",
+                    key=True,
+                )
                 continue
             owners = f.strings(owners_value, at, nonempty=True, single_ok=True)
             if owners is None:
@@ -159,25 +164,32 @@ class _PolicyReader:
         for i, name in enumerate(names):
             self.environment_name(name, ("environments", i), known_only=False)
             if name in seen:
-                self.f.error(("environments", i), f"environment {name!r} is listed twice",
-                             "duplicate")
+                self.f.error(
+                    ("environments", i), f"environment {name!r} is listed twice", "duplicate"
+                )
             seen.add(name)
         return names
 
-    def environment_name(self, value: Any, where: Path, *, known_only: bool = False) -> str | None:
+    def environment_name(
+        self, value: Any, where: Path, *, known_only: bool = False, key: bool = False
+    ) -> str | None:
         name = self.f.string(value, where)
         if name is None:
             return None
         if not valid_name(name):
-            self.f.error(where, f"environment {name!r} is not a valid folder name: use {NAME_RULE}",
-                         "bad-format")
+            self.f.error(
+                where,
+                f"environment {name!r} is not a valid folder name: use {NAME_RULE}",
+                "bad-format",
+                key=key,
+            )
             return None
         if known_only and self.environments and name not in self.environments:
             self.f.error(
                 where,
-                f"environment {name!r} is not in environments"
-                f"{suggest(name, self.environments)}",
+                f"environment {name!r} is not in environments{suggest(name, self.environments)}",
                 "unknown-environment",
+                key=key,
             )
             return None
         return name
@@ -192,7 +204,7 @@ class _PolicyReader:
             if name not in self.roles:
                 at = where if isinstance(value, str) else (*where, i)
                 close = suggest(name, tuple(self.roles)) if self.roles else ""
-                hint = close if "did you mean" in close else ""
+                hint = f" ({close[2:]})" if "did you mean" in close else ""
                 self.f.error(
                     at,
                     f"role {name!r} is not defined under roles{hint}; add it to roles with "
@@ -223,7 +235,7 @@ class _PolicyReader:
             for env, roles in (f.string_keyed(m["environments"], at, "environment") or {}).items():
                 if not isinstance(env, str):
                     continue
-                if self.environment_name(env, (*at, env), known_only=True):
+                if self.environment_name(env, (*at, env), known_only=True, key=True):
                     names = self.role_list(roles, (*at, env))
                     if names:
                         environments[env] = names
@@ -271,12 +283,19 @@ class _PolicyReader:
             f.known_keys(m, where, REQUIRE_RULE_FIELDS)
             for part in REQUIRE_RULE_FIELDS:
                 if part not in m:
-                    f.error(where, f"{label(where)} needs `{part}:` (a rule has name, when and "
-                            "roles)", "missing-field")
+                    f.error(
+                        where,
+                        f"{label(where)} needs `{part}:` (a rule has name, when and roles)",
+                        "missing-field",
+                        key=True,
+                    )
             name = f.string(m["name"], (*where, "name")) if "name" in m else None
             if name is not None and name in names:
-                f.error((*where, "name"), f"two rules are named {name!r}; give each its own name",
-                        "duplicate")
+                f.error(
+                    (*where, "name"),
+                    f"two rules are named {name!r}; give each its own name",
+                    "duplicate",
+                )
             names.add(name or "")
             when = self.read_when(m["when"], (*where, "when")) if "when" in m else None
             roles = self.role_list(m["roles"], (*where, "roles")) if "roles" in m else None
@@ -313,7 +332,8 @@ class _PolicyReader:
     def read_channels(self, value: Any) -> tuple[Channel, ...]:
         f = self.f
         channels: list[Channel] = []
-        for name, settings in (f.string_keyed(value, ("notifications",), "the channel") or {}).items():
+        named = f.string_keyed(value, ("notifications",), "the channel") or {}
+        for name, settings in named.items():
             if not isinstance(name, str):
                 continue
             channel = self.read_channel(name, settings, ("notifications", name))
@@ -327,8 +347,12 @@ class _PolicyReader:
         if m is None:
             return None
         if "type" not in m:
-            f.error(where, f"channel {name!r} needs `type:` (one of {', '.join(CHANNEL_TYPES)})",
-                    "missing-field", key=True)
+            f.error(
+                where,
+                f"channel {name!r} needs `type:` (one of {', '.join(CHANNEL_TYPES)})",
+                "missing-field",
+                key=True,
+            )
             return None
         kind = f.choice(m["type"], (*where, "type"), CHANNEL_TYPES)
         if kind is None:
@@ -345,11 +369,12 @@ class _PolicyReader:
                     "secret-in-file",
                     key=True,
                 )
-        f.known_keys({k: v for k, v in m.items() if k not in SECRET_KEYS}, where,
-                     CHANNEL_FIELDS[kind])
+        f.known_keys(
+            {k: v for k, v in m.items() if k not in SECRET_KEYS}, where, CHANNEL_FIELDS[kind]
+        )
         for part in CHANNEL_REQUIRED[kind]:
             if part not in m:
-                f.error(where, f"a {kind} channel needs `{part}:`", "missing-field", key=True)
+                f.error(where, f"{_a(kind)} channel needs `{part}:`", "missing-field", key=True)
         env = self.env_var(m[env_key], (*where, env_key)) if env_key in m else None
         to: tuple[str, ...] = ()
         sender = None
@@ -374,16 +399,21 @@ class _PolicyReader:
             )
             return None
         if not ENV_VAR_PATTERN.fullmatch(name):
-            self.f.error(where, f"{label(where)} {name!r} is not an environment variable name "
-                         "(letters, digits and _, not starting with a digit)", "bad-format")
+            self.f.error(
+                where,
+                f"{label(where)} {name!r} is not an environment variable name "
+                "(letters, digits and _, not starting with a digit)",
+                "bad-format",
+            )
             return None
         return name
 
     def email(self, value: Any, where: Path) -> str | None:
         address = self.f.string(value, where)
         if address is not None and not EMAIL_PATTERN.fullmatch(address):
-            self.f.error(where, f"{label(where)} {address!r} is not an e-mail address",
-                         "bad-format")
+            self.f.error(
+                where, f"{label(where)} {address!r} is not an e-mail address", "bad-format"
+            )
             return None
         return address
 
@@ -401,10 +431,16 @@ class _PolicyReader:
             return None
         f.known_keys(m, where, ROLLOUT_DEFAULT_FIELDS)
         defaults = RolloutDefaults()
-        stages = read_stages(f, m["stages"], (*where, "stages")) if "stages" in m else defaults.stages
+        stages = (
+            read_stages(f, m["stages"], (*where, "stages")) if "stages" in m else defaults.stages
+        )
         every: timedelta | None = (
             read_every(f, m["every"], (*where, "every")) if "every" in m else defaults.every
         )
         if stages is None or every is None:
             return None
         return RolloutDefaults(stages, every)
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
