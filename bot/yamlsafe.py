@@ -148,7 +148,7 @@ class _Builder:
                 if key in out:
                     raise _Refused(
                         key_node,
-                        f"duplicate key {_show_key(key)}: it is already set above in this "
+                        f"duplicate key {key_node.value!r}: it is already set above in this "
                         "mapping; keep only one",
                         "yaml-duplicate-key",
                     )
@@ -173,10 +173,6 @@ class _Builder:
 
 def _tag_message(tag: str) -> str:
     return f"the tag {short_tag(tag)} is not allowed in flagbot files; remove it"
-
-
-def _show_key(key: Any) -> str:
-    return repr(key) if isinstance(key, str) else str(key)
 
 
 def _same(a: Any, b: Any) -> bool:
