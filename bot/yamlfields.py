@@ -145,8 +145,8 @@ class Fields:
 
     def boolean(self, value: Any, where: Path) -> bool | None:
         if isinstance(value, bool):
-            word = self.doc.source(where)
-            if word in YAML11_BOOLEAN_WORDS:
+            word = self.doc.yaml11_word(where)
+            if word:
                 self.error(
                     where,
                     f"{label(where)}: write {str(value).lower()} instead of {word}; "

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,12 +103,13 @@ def _scalar(node: ScalarNode) -> Any:
 class _Builder:
     """Turns a node tree into plain values, enforcing the alias, size and key rules."""
 
-    __slots__ = ("aliases", "nodes", "seen")
+    __slots__ = ("aliases", "nodes", "seen", "yaml11_words")
 
     def __init__(self) -> None:
         self.seen: set[int] = set()
         self.aliases = 0
         self.nodes = 0
+        self.yaml11_words = False
 
     def build(self, node: Node, depth: int) -> Any:
         self.nodes += 1
@@ -122,6 +122,8 @@ class _Builder:
             )
         cls = node.__class__
         if cls is ScalarNode:
+            if node.tag == BOOL and node.value in YAML11_BOOLEAN_WORDS:
+                self.yaml11_words = True
             return _scalar(node)  # type: ignore[arg-type]
         if depth > MAX_DEPTH:
             raise _Refused(
@@ -196,6 +198,7 @@ class Document:
     path: str
     data: Any
     root: Node
+    yaml11_words: bool = False  # some boolean was written yes/no/on/off (not true/false)
 
     def _walk(self, where: Path) -> tuple[Node | None, Node, bool]:
         """(key node, value node, found all of `where`) for the deepest part of `where` present."""
@@ -238,6 +241,16 @@ class Document:
     def key_source(self, where: Path) -> str | None:
         key_node, _, found = self._walk(where)
         return key_node.value if found and isinstance(key_node, ScalarNode) else None
+
+    def yaml11_word(self, where: Path) -> str | None:
+        """The word (`yes`, `on`, ...) a boolean at `where` was written as, if not true/false.
+
+        Cheap for the usual file: without such words anywhere, no position lookup happens.
+        """
+        if not self.yaml11_words:
+            return None
+        text = self.source(where)
+        return text if text in YAML11_BOOLEAN_WORDS else None
 
     def diagnostic(self, where: Path, message: str, code: str, *, key: bool = False) -> Diagnostic:
         line, column = self.position(where, key=key)
@@ -298,14 +311,15 @@ def load_mapping(
         loader.dispose()
     if root is None:
         return None, [_whole_file(path, f"the {kind} is empty; it must be a mapping", "yaml-empty")]
+    builder = _Builder()
     try:
-        data_value = _Builder().build(root, 0)
+        data_value = builder.build(root, 0)
     except _Refused as exc:
         mark = exc.node.start_mark
         return None, [
             Diagnostic(path, mark.line + 1, mark.column + 1, exc.message, "error", exc.code)
         ]
-    doc = Document(path, data_value, root)
+    doc = Document(path, data_value, root, builder.yaml11_words)
     if not isinstance(data_value, dict):
         return None, [
             doc.diagnostic(
@@ -361,9 +375,3 @@ def describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return f"the {type(value).__name__} {value}"
-
-
-def yaml11_boolean_word(doc: Document, where: Sequence[Any]) -> str | None:
-    """The word (`yes`, `on`, ...) a boolean at `where` was written as, if not true/false."""
-    text = doc.source(tuple(where))
-    return text if text in YAML11_BOOLEAN_WORDS else None

@@ -26,7 +26,7 @@ from bot.flags.model import (
 )
 from bot.flags.plan import read_every, read_stages
 from bot.yamlfields import MISSING, Fields, label
-from bot.yamlsafe import YAML11_BOOLEAN_WORDS, Path, describe, load_mapping
+from bot.yamlsafe import Path, describe, load_mapping
 
 FLAG_FIELDS = (
     "name", "description", "type", "status", "enabled", "default", "value", "tags", "rules",
@@ -284,8 +284,8 @@ class _FlagReader:
                         )
                         ok = False
             elif isinstance(item, bool):
-                word = f.doc.source(at)
-                if word in YAML11_BOOLEAN_WORDS:
+                word = f.doc.yaml11_word(at)
+                if word:
                     f.error(
                         at,
                         f"{label(at)}: YAML 1.1 reads unquoted {word} as a boolean; "
