@@ -17,7 +17,6 @@ column of that value.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -261,19 +260,23 @@ def _whole_file(path: str, message: str, code: str) -> Diagnostic:
     return Diagnostic(path, 1, 1, message, "error", code)
 
 
+def _at_byte(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of a byte offset."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    return line, len(data[line_start:offset].decode("utf-8", "replace")) + 1
+
+
 def _decode_problem(data: bytes, path: str) -> Diagnostic | None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        start = exc.start
-        line_start = data.rfind(b"\n", 0, start) + 1
-        line = data.count(b"\n", 0, start) + 1
-        column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+        line, column = _at_byte(data, exc.start)
         return Diagnostic(
             path,
             line,
             column,
-            f"the file is not valid UTF-8 (byte 0x{data[start]:02x}); save it as UTF-8",
+            f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
             "error",
             "yaml-encoding",
         )
@@ -305,7 +308,13 @@ def load_mapping(
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_problem(path, exc, data)]
-    except yaml.YAMLError as exc:  # errors without a mark (rare: reader errors)
+    except yaml.reader.ReaderError as exc:  # libyaml reports a byte offset, not a mark
+        line, column = _at_byte(data, min(exc.position, len(data)))
+        message = (
+            f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason}); remove it"
+        )
+        return None, [Diagnostic(path, line, column, message, "error", "yaml-character")]
+    except yaml.YAMLError as exc:  # anything else libyaml raises without a position
         return None, [_whole_file(path, f"YAML error: {exc}; fix the YAML", "yaml-syntax")]
     finally:
         loader.dispose()
@@ -331,6 +340,7 @@ def load_mapping(
     return doc, []
 
 
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks, as libyaml counts
 _SYNTAX_HINTS = (
     ("found duplicate anchor", "give each anchor (&name) a different name"),
     ("found undefined alias", "define the anchor (&name) before using it (*name)"),
@@ -346,7 +356,7 @@ def _syntax_problem(path: str, exc: yaml.MarkedYAMLError, data: bytes) -> Diagno
         text += f" (from line {context.line + 1}, column {context.column + 1})"
     text = f"{text} {exc.problem or ''}".strip()
     hint = next((h for needle, h in _SYNTAX_HINTS if needle in text), "fix the YAML syntax")
-    lines = data.decode("utf-8").splitlines()
+    lines = _LINE_BREAK.split(data.decode("utf-8"))
     if "undefined alias" in text and mark and mark.line < len(lines):
         alias = re.match(r"\*[^\s,\[\]{}]+", lines[mark.line][mark.column :])
         text += f" {alias.group()}" if alias else ""
@@ -364,8 +374,6 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"the number {value}"
         return f"the number {value}"
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."

@@ -170,3 +170,10 @@ def test_yaml_like_text_never_crashes(text):
     assert (doc is None) == bool(problems)
     for problem in problems:
         assert problem.line >= 1 and problem.column >= 1
+
+
+def test_control_characters_are_refused_where_they_are():
+    problem = only_problem("a: 1\né: é\x07\n")
+    assert problem.code == "yaml-character"
+    assert (problem.line, problem.column) == (2, 5)
+    assert "U+0007" in problem.message
