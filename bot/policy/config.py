@@ -140,6 +140,7 @@ class _PolicyReader:
                 )
                 continue
             owners = f.strings(owners_value, at, nonempty=True, single_ok=True)
+            roles[role] = owners or ()  # known even when its owners are wrong: one error, not two
             if owners is None:
                 continue
             for i, owner in enumerate(owners):
@@ -151,7 +152,6 @@ class _PolicyReader:
                         "e-mail address, as in CODEOWNERS",
                         "bad-owner",
                     )
-            roles[role] = owners
         return roles
 
     def read_environments(self, m: dict[Any, Any]) -> tuple[str, ...]:
@@ -219,7 +219,7 @@ class _PolicyReader:
     def read_require(self, value: Any) -> Requirements | None:
         f = self.f
         if value is MISSING:
-            return self.default_requirements()
+            return Requirements() if self.default_roles_defined() else None
         where: Path = ("require",)
         m = f.mapping(value, where)
         if m is None:
@@ -228,7 +228,7 @@ class _PolicyReader:
         if "default" in m:
             default = self.role_list(m["default"], (*where, "default"))
         else:
-            default = self.default_requirements() and DEFAULT_ROLES
+            default = DEFAULT_ROLES if self.default_roles_defined() else None
         environments: dict[str, tuple[str, ...]] = {}
         if "environments" in m:
             at = (*where, "environments")
@@ -254,10 +254,10 @@ class _PolicyReader:
             return None
         return Requirements(default, environments, change_types, rules)
 
-    def default_requirements(self) -> Requirements | None:
-        """No `require.default`: every change needs manager and qa, so both must be roles."""
+    def default_roles_defined(self) -> bool:
+        """Without `require.default` every change needs manager and qa: both must be roles."""
         missing = [r for r in DEFAULT_ROLES if r not in self.roles]
-        if missing and "roles" in self.f.doc.data:
+        if missing and isinstance(self.f.doc.data.get("roles"), dict):
             self.f.error(
                 ("roles",),
                 f"roles must define {' and '.join(missing)}: by default every change needs "
@@ -265,8 +265,7 @@ class _PolicyReader:
                 "missing-role",
                 key=True,
             )
-            return None
-        return Requirements()
+        return not missing
 
     def read_rules(self, value: Any) -> tuple[RequirementRule, ...] | None:
         f = self.f

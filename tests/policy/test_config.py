@@ -171,9 +171,11 @@ def test_owners_may_be_a_single_string():
 
 
 def test_role_names_and_owner_lists_are_checked():
-    assert any("must not be empty" in m for m in messages("roles:\n  manager: []\n  qa: ['@q']\n"))
+    assert messages("roles:\n  manager: []\n  qa: ['@q']\n") == ["roles.manager must not be empty"]
     assert any(
         "must be a word" in m
         for m in messages("roles:\n  'a b': ['@x']\n  manager: ['@m']\n  qa: ['@q']\n")
     )
-    assert any("must be a mapping" in m for m in messages("roles: [manager, qa]\n"))
+    assert messages("roles: [manager, qa]\n") == [
+        "roles must be a mapping (`field: value` lines), got a list"
+    ]
