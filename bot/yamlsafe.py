@@ -102,10 +102,11 @@ def _scalar(node: ScalarNode) -> Any:
 class _Builder:
     """Turns a node tree into plain values, enforcing the alias, size and key rules."""
 
-    __slots__ = ("aliases", "nodes", "seen", "yaml11_words")
+    __slots__ = ("aliases", "nodes", "open", "seen", "yaml11_words")
 
     def __init__(self) -> None:
-        self.seen: set[int] = set()
+        self.seen: set[int] = set()  # lists and mappings built so far: seeing one again is an alias
+        self.open: set[int] = set()  # the ones being built right now: seeing one is recursion
         self.aliases = 0
         self.nodes = 0
         self.yaml11_words = False
@@ -129,6 +130,12 @@ class _Builder:
                 node, f"values are nested more than {MAX_DEPTH} levels deep", "yaml-too-deep"
             )
         ident = id(node)
+        if ident in self.open:
+            raise _Refused(
+                node,
+                "this anchor contains an alias of itself, which would never end; remove that alias",
+                "yaml-recursive-alias",
+            )
         if ident in self.seen:
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
@@ -140,21 +147,28 @@ class _Builder:
                 )
         else:
             self.seen.add(ident)
-        if cls is MappingNode:
-            if node.tag != _MAP:
-                raise _Refused(node, _tag_message(node.tag), "yaml-tag")
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self._key(key_node)
-                if key in out:
-                    raise _Refused(
-                        key_node,
-                        f"duplicate key {key_node.value!r}: it is already set above in this "
-                        "mapping; keep only one",
-                        "yaml-duplicate-key",
-                    )
-                out[key] = self.build(value_node, depth + 1)
-            return out
+        self.open.add(ident)
+        value = self._mapping(node, depth) if cls is MappingNode else self._sequence(node, depth)
+        self.open.discard(ident)
+        return value
+
+    def _mapping(self, node: MappingNode, depth: int) -> dict[Any, Any]:
+        if node.tag != _MAP:
+            raise _Refused(node, _tag_message(node.tag), "yaml-tag")
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node)
+            if key in out:
+                raise _Refused(
+                    key_node,
+                    f"duplicate key {key_node.value!r}: it is already set above in this "
+                    "mapping; keep only one",
+                    "yaml-duplicate-key",
+                )
+            out[key] = self.build(value_node, depth + 1)
+        return out
+
+    def _sequence(self, node: SequenceNode, depth: int) -> list[Any]:
         if node.tag != _SEQ:
             raise _Refused(node, _tag_message(node.tag), "yaml-tag")
         return [self.build(item, depth + 1) for item in node.value]

@@ -112,7 +112,14 @@ def test_wide_alias_expansion_hits_the_value_budget():
 
 
 def test_recursive_alias_does_not_loop():
-    assert only_problem("a: &a [*a]\n").code in {"yaml-aliases", "yaml-syntax", "yaml-too-deep"}
+    problem = only_problem("a: &a [*a]\n")
+    assert problem.code == "yaml-recursive-alias" and (problem.line, problem.column) == (1, 4)
+    assert only_problem("a: &a {b: [1, {c: *a}]}\n").code == "yaml-recursive-alias"
+
+
+def test_deep_nesting_is_refused():
+    problem = only_problem("a: " + "[" * 150 + "]" * 150 + "\n")
+    assert problem.code == "yaml-too-deep"
 
 
 def test_size_is_bounded():
