@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 FlagType = Literal["boolean", "string", "number", "json"]
 FlagStatus = Literal["active", "inactive", "archived"]
+Operator = Literal[
+    "in", "not_in", "equals", "starts_with", "ends_with", "contains", "matches",
+    "gt", "gte", "lt", "lte",
+]  # fmt: skip
+FLAG_TYPES: tuple[FlagType, ...] = get_args(FlagType)
+FLAG_STATUSES: tuple[FlagStatus, ...] = get_args(FlagStatus)
+OPERATORS: tuple[Operator, ...] = get_args(Operator)
 
 # The seed's stage vocabulary (litestar-flags RolloutStage): name -> percentage.
 STAGE_PERCENTAGES: dict[str, int] = {
@@ -50,6 +57,23 @@ class Rollout:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetingRule:
+    """Subjects whose `attribute` passes `operator` against `values` get `serve`.
+
+    `in`: the attribute is one of `values`; `not_in`: none of them; `equals`, `gt`, `gte`,
+    `lt`, `lte`: compared with the single value; `starts_with`, `ends_with`, `contains`,
+    `matches` (a regular expression, searched): any of `values`. Rules are tried in order and
+    the first match wins; subjects no rule matches fall to the rollout percentage.
+    """
+
+    name: str
+    attribute: str
+    operator: Operator
+    values: tuple[Any, ...]
+    serve: Any
+
+
+@dataclass(frozen=True, slots=True)
 class Flag:
     key: str
     environment: str
@@ -62,6 +86,6 @@ class Flag:
     value: Any = True
     description: str = ""
     tags: tuple[str, ...] = ()
-    rules: tuple[dict[str, Any], ...] = ()
+    rules: tuple[TargetingRule, ...] = ()
     rollout: Rollout | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

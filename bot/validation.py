@@ -1,0 +1,169 @@
+"""Validate a repository snapshot: every flag file, `flagbot.yml`, and the rules across files.
+
+A snapshot is a mapping of repository path -> file bytes, so the bot can feed it files fetched
+from GitHub and the CLI files read from disk. Loading happens once; then each check in
+`CHECKS` looks at the loaded repository and reports what it finds. New checks (CODEOWNERS,
+policy coverage) are more functions of the same shape added to that tuple.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.diagnostics import Diagnostic, has_errors
+from bot.flags.load import load_flag
+from bot.flags.location import FlagLocation, is_flag_path, locate
+from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
+from bot.policy.config import POLICY_PATH, load_policy
+from bot.policy.model import Policy
+
+Snapshot = Mapping[str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    """What the checks look at: the snapshot and what loading made of it."""
+
+    snapshot: Snapshot
+    policy: Policy | None  # None when flagbot.yml is missing or invalid
+    flags: tuple[Flag, ...]  # the flags that loaded cleanly
+    locations: tuple[FlagLocation, ...]  # every flag file whose path is valid, loaded or not
+
+    @property
+    def default_environment(self) -> str:
+        return self.policy.default_environment if self.policy else DEFAULT_ENVIRONMENT
+
+
+Check = Callable[[Repository], Iterable[Diagnostic]]
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    repository: Repository
+    diagnostics: tuple[Diagnostic, ...]
+    flag_paths: tuple[str, ...]  # every file read as a flag
+    policy_paths: tuple[str, ...]  # flagbot.yml, when present
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    def restricted(self, keep: Callable[[str], bool]) -> Validation:
+        """Only the files `keep` selects: what `flagbot validate PATH...` reports."""
+        return Validation(
+            self.repository,
+            tuple(d for d in self.diagnostics if keep(d.path)),
+            tuple(p for p in self.flag_paths if keep(p)),
+            tuple(p for p in self.policy_paths if keep(p)),
+        )
+
+    def summary(self) -> str:
+        """One line for people: `5 flags, 1 policy file: no problems`."""
+        counts = (
+            f"{_plural(len(self.flag_paths), 'flag')}, "
+            f"{_plural(len(self.policy_paths), 'policy file')}"
+        )
+        errors = sum(d.is_error for d in self.diagnostics)
+        warnings = len(self.diagnostics) - errors
+        if not self.diagnostics:
+            return f"{counts}: no problems"
+        files = len({d.path for d in self.diagnostics})
+        parts = [_plural(errors, "error")] if errors else []
+        parts += [_plural(warnings, "warning")] if warnings else []
+        return f"{counts}: {' and '.join(parts)} in {_plural(files, 'file')}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def duplicate_keys(repo: Repository) -> Iterable[Diagnostic]:
+    """One key per environment: `a.yaml` and `a.yml` (or `A.yaml`) would both claim it."""
+    seen: dict[tuple[str, str], list[FlagLocation]] = {}
+    for loc in repo.locations:
+        seen.setdefault((loc.environment, loc.key.casefold()), []).append(loc)
+    for (environment, _), group in seen.items():
+        if len(group) < 2:
+            continue
+        for loc in group:
+            others = ", ".join(o.path for o in group if o is not loc)
+            yield Diagnostic(
+                loc.path,
+                1,
+                1,
+                f"flag key {loc.key!r} in environment {environment!r} is also defined by "
+                f"{others}; keep one file per key (keys differing only in case clash on "
+                "case-insensitive file systems)",
+                "error",
+                "duplicate-flag",
+            )
+
+
+def declared_environments(repo: Repository) -> Iterable[Diagnostic]:
+    """When flagbot.yml lists `environments`, every environment folder must be one of them."""
+    if repo.policy is None or not repo.policy.environments:
+        return
+    allowed = repo.policy.environments
+    for loc in repo.locations:
+        if loc.environment not in allowed:
+            yield Diagnostic(
+                loc.path,
+                1,
+                1,
+                f"environment {loc.environment!r} is not listed in {POLICY_PATH} "
+                f"(environments: {', '.join(allowed)}); add it there or move the file",
+                "error",
+                "unknown-environment",
+            )
+
+
+CHECKS: tuple[Check, ...] = (duplicate_keys, declared_environments)
+
+
+def validate_snapshot(
+    snapshot: Snapshot, *, checks: Iterable[Check] = CHECKS, require_policy: bool = True
+) -> Validation:
+    """Load and check everything flagbot reads in the snapshot; never raises on bad input."""
+    diagnostics: list[Diagnostic] = []
+    policy = None
+    if POLICY_PATH in snapshot:
+        policy, problems = load_policy(snapshot[POLICY_PATH], POLICY_PATH)
+        diagnostics += problems
+    elif require_policy:
+        diagnostics.append(
+            Diagnostic(
+                POLICY_PATH,
+                1,
+                1,
+                f"{POLICY_PATH} is missing: flagbot needs it to know who approves changes; "
+                'create it with at least roles: {manager: ["@org/managers"], qa: ["@org/qa"]}',
+                "error",
+                "missing-policy",
+            )
+        )
+    default_environment = policy.default_environment if policy else DEFAULT_ENVIRONMENT
+    default_every = policy.rollout.every if policy else DEFAULT_EVERY
+    flags: list[Flag] = []
+    locations: list[FlagLocation] = []
+    flag_paths = tuple(sorted(p for p in snapshot if is_flag_path(p)))
+    for path in flag_paths:
+        flag, problems = load_flag(
+            snapshot[path],
+            path,
+            default_environment=default_environment,
+            default_every=default_every,
+        )
+        diagnostics += problems
+        if flag is not None:
+            flags.append(flag)
+            locations.append(FlagLocation(flag.path, flag.key, flag.environment))
+        else:
+            location, _ = locate(path, default_environment)
+            if location is not None:
+                locations.append(location)
+    repo = Repository(snapshot, policy, tuple(flags), tuple(locations))
+    for check in checks:
+        diagnostics += check(repo)
+    policy_paths = (POLICY_PATH,) if POLICY_PATH in snapshot else ()
+    return Validation(repo, tuple(diagnostics), flag_paths, policy_paths)
