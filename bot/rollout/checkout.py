@@ -1,0 +1,95 @@
+"""The flags as the checkout holds them: what the rollout job and `flagbot plan` start from.
+
+The job runs in Actions' shallow checkout, so the files are all it has locally; it keeps each
+planned flag's bytes because the bump is an edit of exactly those bytes, and their git blob id
+is the compare-and-swap token for the write (computed here, so the write needs no extra read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.diagnostics import Diagnostic
+from bot.flags.load import MAX_FLAG_BYTES, load_flag
+from bot.flags.location import FLAGS_DIR, is_flag_path
+from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
+from bot.policy.config import POLICY_PATH, load_policy
+from bot.policy.model import Policy
+from bot.rollout.schedule import has_plan
+
+# One byte past the loader's limit is enough for it to say "too large" without reading more.
+_READ_LIMIT = MAX_FLAG_BYTES + 1
+
+
+def blob_sha(data: bytes) -> str:
+    """The git blob id of `data`: what the contents API calls the file's `sha`."""
+    h = hashlib.sha1(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    root: Path
+    policy: Policy | None  # None when flagbot.yml is missing or invalid
+    policy_found: bool
+    planned: tuple[Flag, ...]  # valid flags with a staged plan, sorted by path
+    texts: dict[str, bytes] = field(repr=False)  # path -> bytes, for every planned flag
+    diagnostics: tuple[Diagnostic, ...] = ()
+    flag_count: int = 0  # flag files read, valid or not
+
+    @property
+    def default_environment(self) -> str:
+        return self.policy.default_environment if self.policy else DEFAULT_ENVIRONMENT
+
+    @property
+    def policy_ok(self) -> bool:
+        """The policy is usable: valid, or absent (then the defaults apply)."""
+        return self.policy is not None or not self.policy_found
+
+
+def flag_paths(root: Path) -> list[str]:
+    """Every flag file under `root/flags`, as sorted repository paths."""
+    base = root / FLAGS_DIR
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames.sort()
+        rel = Path(dirpath).relative_to(root).as_posix()
+        found += (f"{rel}/{name}" for name in filenames if is_flag_path(f"{rel}/{name}"))
+    return sorted(found)
+
+
+def _read(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(_READ_LIMIT)
+
+
+def read_checkout(root: Path) -> Checkout:
+    """Load flagbot.yml and every flag file; invalid files become diagnostics, never errors."""
+    diagnostics: list[Diagnostic] = []
+    policy: Policy | None = None
+    policy_file = root / POLICY_PATH
+    policy_found = policy_file.is_file()
+    if policy_found:
+        policy, problems = load_policy(_read(policy_file), POLICY_PATH)
+        diagnostics += problems
+    default_environment = policy.default_environment if policy else DEFAULT_ENVIRONMENT
+    default_every = policy.rollout.every if policy else DEFAULT_EVERY
+    planned: list[Flag] = []
+    texts: dict[str, bytes] = {}
+    paths = flag_paths(root)
+    for path in paths:
+        data = _read(root / path)
+        flag, problems = load_flag(
+            data, path, default_environment=default_environment, default_every=default_every
+        )
+        diagnostics += problems
+        if flag is not None and has_plan(flag):
+            planned.append(flag)
+            texts[path] = data
+    return Checkout(
+        root, policy, policy_found, tuple(planned), texts, tuple(diagnostics), len(paths)
+    )

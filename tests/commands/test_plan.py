@@ -1,0 +1,116 @@
+"""`flagbot plan`: each staged rollout's stage, next bump and completion, as text and JSON."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.cli import main
+from tests.rollout.gitrepo import commit_files
+
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+RECORDED = """\
+name: New checkout flow
+rollout:
+  percentage: 25
+  stages: [5, 25, 50, 75, 100]
+  every: 60m
+  stage_started:
+    percentage: 25
+    at: 2026-11-27T09:00:00Z
+"""
+MERGED = "name: Beta\nrollout:\n  percentage: 5\n  stages: [initial, early, full]\n  every: 30m\n"
+PAUSED = RECORDED.replace("every: 60m", "every: 60m\n  paused: true").replace("New", "Old")
+NO_PLAN = "name: Switch\n"
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    for name in ("GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_API_URL", "GITHUB_REF_NAME"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def repo(tmp_path, *, history=True):
+    files = {
+        "flags/new_checkout_flow.yaml": RECORDED,
+        "flags/staging/beta.yaml": MERGED,
+        "flags/old_flow.yaml": PAUSED,
+        "flags/switch.yaml": NO_PLAN,
+    }
+    if history:
+        commit_files(tmp_path, files, T0 - HOUR / 2)
+    else:
+        for path, text in files.items():
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / path).write_text(text)
+    return tmp_path
+
+
+def plan_json(capsys, root, now):
+    assert main(["plan", "--repo-dir", str(root), "--now", now, "--format", "json"]) == 0
+    return {row["key"]: row for row in json.loads(capsys.readouterr().out)}
+
+
+def test_json_gives_stage_next_bump_and_completion(tmp_path, capsys):
+    rows = plan_json(capsys, repo(tmp_path), "2026-11-27T09:15:00Z")
+    assert set(rows) == {"new_checkout_flow", "beta", "old_flow"}
+    flow = rows["new_checkout_flow"]
+    assert flow["state"] == "waiting"
+    assert (flow["percentage"], flow["stage"], flow["stage_number"]) == (25, "early", 2)
+    assert (flow["started_at"], flow["started_from"]) == ("2026-11-27T09:00:00Z", "recorded")
+    assert (flow["next_percentage"], flow["next_due"]) == (50, "2026-11-27T10:00:00Z")
+    assert flow["completes_at"] == "2026-11-27T12:00:00Z"  # 50 at 10, 75 at 11, 100 at 12
+    beta = rows["beta"]
+    assert (beta["environment"], beta["started_from"]) == ("staging", "git")
+    assert (beta["started_at"], beta["next_due"]) == (
+        "2026-11-27T08:30:00Z",
+        "2026-11-27T09:00:00Z",
+    )
+    assert beta["state"] == "due"
+    assert rows["old_flow"]["state"] == "paused" and rows["old_flow"]["next_due"] is None
+
+
+def test_without_history_or_credentials_the_start_is_unknown(tmp_path, capsys):
+    rows = plan_json(capsys, repo(tmp_path, history=False), "2026-11-27T09:15:00Z")
+    assert rows["beta"]["state"] == "unknown-start" and rows["beta"]["started_at"] is None
+    assert rows["new_checkout_flow"]["state"] == "waiting"  # its record is enough
+
+
+def test_text_table(tmp_path, capsys):
+    root = repo(tmp_path, history=False)
+    assert main(["plan", "--repo-dir", str(root), "--now", "2026-11-27T09:15:00Z"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "flag", "stage", "state", "since", "next", "due", "(UTC)", "completes", "(UTC)",
+    ]  # fmt: skip
+    flow = next(line for line in lines if line.startswith("new_checkout_flow"))
+    assert flow.split() == [
+        "new_checkout_flow", "25%", "early", "(2/5)", "waiting", "2026-11-27", "09:00", "50%",
+        "2026-11-27", "10:00", "2026-11-27", "12:00",
+    ]  # fmt: skip
+    assert any(line.startswith("staging/beta") and " unknown " in line for line in lines)
+    assert "set GITHUB_TOKEN and GITHUB_REPOSITORY" in out
+
+
+def test_invalid_file_is_reported_and_exit_is_1(tmp_path, capsys):
+    root = repo(tmp_path, history=False)
+    (root / "flags" / "bad.yaml").write_text("name: Bad\nrollout:\n  percentage: 120\n")
+    assert main(["plan", "--repo-dir", str(root)]) == 1
+    assert "flags/bad.yaml:3:15: rollout.percentage" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("now", "message"),
+    [("tomorrow", "not an ISO 8601 time"), ("2026-11-27T09:00", "has no time zone")],
+)
+def test_bad_now_is_a_usage_error(tmp_path, capsys, now, message):
+    assert main(["plan", "--repo-dir", str(repo(tmp_path, history=False)), "--now", now]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_outside_a_repository_is_a_usage_error(tmp_path, capsys):
+    assert main(["plan", "--repo-dir", str(tmp_path)]) == 2
+    assert "no flags/ folder" in capsys.readouterr().err
