@@ -143,6 +143,7 @@ class _Run:
         def result(outcome: Outcome, detail: str = "", **kw: object) -> Result:
             return Result(flag.path, flag, bump, outcome, detail, **kw)  # type: ignore[arg-type]
 
+        why = ""
         for _ in range(self.options.max_attempts):
             try:
                 new = bump_text(data.decode("utf-8"), bump.to_percentage, now).encode("utf-8")
@@ -157,7 +158,8 @@ class _Run:
                 )
                 return result("bumped", commit_sha=written.commit_sha, html_url=written.html_url)
             except Conflict as exc:
-                self.log(f"{flag.path}: write not confirmed ({exc}); reading it again")
+                why = str(exc)
+                self.log(f"{flag.path}: write not confirmed ({why}); reading it again")
             except RemoteError as exc:
                 return result("failed", str(exc))
             try:
@@ -172,9 +174,7 @@ class _Run:
                     diagnostics=verdict.diagnostics,
                 )
             flag, bump, data, sha = verdict
-        return result(
-            "failed", f"gave up after {self.options.max_attempts} attempts: the file kept changing"
-        )
+        return result("failed", f"not written after {self.options.max_attempts} attempts: {why}")
 
     def _after_conflict(
         self, path: str, intended: bytes
