@@ -3,6 +3,11 @@
 The job runs in Actions' shallow checkout, so the files are all it has locally; it keeps each
 planned flag's bytes because the bump is an edit of exactly those bytes, and their git blob id
 is the compare-and-swap token for the write (computed here, so the write needs no extra read).
+
+Only files that mention `stages` are loaded: without that key a flag has no plan, and most
+flags (kill switches, finished rollouts) have none. Checking every file is `flagbot validate`'s
+job, run on each pull request; the job reports problems in the files it reads. (A key spelled
+with YAML escapes, `"st\x61ges"`, would slip past; nobody writes that.)
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from bot.rollout.schedule import has_plan
 
 # One byte past the loader's limit is enough for it to say "too large" without reading more.
 _READ_LIMIT = MAX_FLAG_BYTES + 1
+_PLAN_KEY = b"stages"
 
 
 def blob_sha(data: bytes) -> str:
@@ -39,7 +45,7 @@ class Checkout:
     planned: tuple[Flag, ...]  # valid flags with a staged plan, sorted by path
     texts: dict[str, bytes] = field(repr=False)  # path -> bytes, for every planned flag
     diagnostics: tuple[Diagnostic, ...] = ()
-    flag_count: int = 0  # flag files read, valid or not
+    flag_count: int = 0  # flag files found, valid or not
 
     @property
     def default_environment(self) -> str:
@@ -83,6 +89,8 @@ def read_checkout(root: Path) -> Checkout:
     paths = flag_paths(root)
     for path in paths:
         data = _read(root / path)
+        if _PLAN_KEY not in data:
+            continue
         flag, problems = load_flag(
             data, path, default_environment=default_environment, default_every=default_every
         )

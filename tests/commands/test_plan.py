@@ -97,7 +97,9 @@ def test_text_table(tmp_path, capsys):
 
 def test_invalid_file_is_reported_and_exit_is_1(tmp_path, capsys):
     root = repo(tmp_path, history=False)
-    (root / "flags" / "bad.yaml").write_text("name: Bad\nrollout:\n  percentage: 120\n")
+    (root / "flags" / "bad.yaml").write_text(
+        "name: Bad\nrollout:\n  percentage: 120\n  stages: [5, 100]\n"
+    )
     assert main(["plan", "--repo-dir", str(root)]) == 1
     assert "flags/bad.yaml:3:15: rollout.percentage" in capsys.readouterr().err
 

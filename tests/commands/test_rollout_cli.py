@@ -37,7 +37,8 @@ def test_dry_run_uses_local_history_and_writes_nothing(tmp_path, capsys):
 
 
 def test_dry_run_reports_invalid_files_with_position(tmp_path, capsys):
-    commit_files(tmp_path, {"flags/a.yaml": FLOW, "flags/bad.yaml": "name: [\n"}, T0)
+    bad = "name: [\nrollout: {percentage: 5, stages: [5, 100]}\n"
+    commit_files(tmp_path, {"flags/a.yaml": FLOW, "flags/bad.yaml": bad}, T0)
     args = ["rollout", "--repo-dir", str(tmp_path), "--dry-run", "--format", "github"]
     assert main([*args, "--now", "2026-11-27T10:00:00Z"]) == 1
     out, err = capsys.readouterr()

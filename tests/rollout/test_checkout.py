@@ -68,6 +68,15 @@ def test_invalid_files_are_reported_at_their_line_and_skipped(tmp_path):
     assert "between 0 and 100" in problem.message
 
 
+def test_files_without_a_plan_are_not_loaded(tmp_path):
+    # A broken kill switch is `flagbot validate`'s business (every pull request runs it); the
+    # rollout job reads only what could move.
+    write(tmp_path, {"flags/switch.yaml": "name: [\n", "flags/ok.yaml": PLANNED})
+    checkout = read_checkout(tmp_path)
+    assert [f.key for f in checkout.planned] == ["ok"]
+    assert checkout.diagnostics == () and checkout.flag_count == 2
+
+
 def test_policy_supplies_environment_and_default_wait(tmp_path):
     write(tmp_path, {".github/flagbot.yml": POLICY, "flags/a.yaml": PLANNED})
     checkout = read_checkout(tmp_path)

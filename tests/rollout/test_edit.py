@@ -9,6 +9,17 @@ from bot.rollout.edit import EditError, bump_text
 
 AT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
+
+@pytest.fixture(autouse=True, params=["libyaml", "python"])
+def loader(request, monkeypatch):
+    """Every edit must come out the same with PyYAML's C parser and its pure-Python one."""
+    if request.param == "python":
+        monkeypatch.setattr("bot.rollout.edit._LOADER", yaml.SafeLoader)
+    elif not yaml.__with_libyaml__:
+        pytest.skip("PyYAML without libyaml")
+    return request.param
+
+
 BLOCK = """\
 # yaml-language-server: $schema=../bot/flags/flag.schema.json
 # The new checkout, rolled out in stages.
@@ -121,3 +132,13 @@ def test_quoted_timestamp_record_is_replaced():
 def test_shapes_that_cannot_be_edited_safely_are_refused(text):
     with pytest.raises(EditError):
         bump_text(text, 25, AT)
+
+
+def test_offsets_count_characters_not_bytes_and_a_bom_stays():
+    text = (
+        '\ufeffname: "Caf\u00e9 \u20ac \U0001f600"\nrollout:\n  percentage: 5\n  stages: [5, 50]\n'
+    )
+    out = bump_text(text, 50, AT)
+    assert out == text.replace("percentage: 5\n", "percentage: 50\n") + (
+        "  stage_started:\n    percentage: 50\n    at: 2026-11-27T10:00:00Z\n"
+    )
