@@ -43,7 +43,7 @@ def test_dry_run_reports_invalid_files_with_position(tmp_path, capsys):
     assert main([*args, "--now", "2026-11-27T10:00:00Z"]) == 1
     out, err = capsys.readouterr()
     assert "would bump  rollout: a 5% → 25% (early)" in out
-    assert "::error file=flags/bad.yaml,line=2,col=1::" in err
+    assert "::error file=flags/bad.yaml,line=3,col=1::YAML syntax error" in err
 
 
 def test_bad_committer_is_a_usage_error(tmp_path, capsys):
