@@ -41,27 +41,37 @@ Segment = tuple[Token, ...]
 _DOUBLE_STAR: Segment = (STAR, STAR)
 
 
+# How a pattern is matched; all but REGEX need no regular expression.
+LITERAL = "literal"  # all literal (`/services/api/`), or one literal name anywhere (`tests/`)
+CHILDREN = "children"  # literal directories, then a lone `*`: direct children (`docs/*`, `/*`)
+EVERYTHING = "everything"  # `*`, `**`
+NAME = "name"  # one segment `*.ext` or `head*`, anywhere or right after a literal prefix
+REGEX = "regex"
+
+
 class Glob(NamedTuple):
     """A compiled pattern (a named tuple: a thousand are built per file, cheaply).
 
     `segments` come after anchoring (an unanchored name gets a leading `**`);
-    `directory_only` is a trailing `/`. A path the pattern matches starts with the segments
-    `prefix` (the literal start of an anchored pattern) and, after them, has a segment that
-    equals `segment` (`*/internal/`), or has the text `extension` after its last dot (`*.js`),
-    or starts with `head` (`test_*`); at most one of these three is set. `literal`: no regex
-    is needed, `prefix` or `segment` alone decides, as the pattern is all literal
-    (`/services/api/`) or one literal name at any depth (`tests/`); `directory_only` then
-    asks for more path after it.
+    `directory_only` is a trailing `/`; `anchored`: the first segment is not `**`.
+    A path the pattern matches starts with the segments `prefix` (the literal start of an
+    anchored pattern) and, after them, has a segment that equals `segment` (`*/internal/`),
+    or has the text `extension` after its last dot (`*.js`), or starts with `head`
+    (`test_*`); at most one of these three is set. `shape` says how much these decide:
+    for LITERAL, `prefix` or `segment` decides; for NAME, the `extension` or `head` of one
+    segment (any segment, or the one right after `prefix` when anchored) decides; a
+    `directory_only` pattern then wants more path after it. REGEX needs `regex()`.
     """
 
     text: str
     segments: tuple[Segment, ...]
     directory_only: bool = False
+    anchored: bool = True
     prefix: tuple[str, ...] = ()
     segment: str | None = None
     extension: str | None = None
     head: str | None = None
-    literal: bool = False
+    shape: str = REGEX
 
     def regex(self, after_prefix: bool = False) -> str:
         """A regular expression for `re.fullmatch` on the whole path or, `after_prefix`, on
@@ -84,10 +94,35 @@ def compile_glob(text: str) -> Glob:
         # No slash except a trailing one: the name may sit at any depth.
         segments = [_DOUBLE_STAR, *segments]
     prefix, segment, extension, head = _index_key(segments)
-    literal = len(prefix) == len(segments) or (
-        len(segments) == 2 and segments[0] == _DOUBLE_STAR and segment is not None
+    anchored = segments[0] != _DOUBLE_STAR
+    shape = REGEX
+    after = segments[len(prefix) :] if anchored else segments[1:]
+    if len(prefix) == len(segments) or (not anchored and len(after) == 1 and segment is not None):
+        shape = LITERAL
+    elif after == [(STAR,)] or segments == [_DOUBLE_STAR]:
+        if directory_only and segments == [_DOUBLE_STAR]:
+            pass  # `**/`: anything inside any directory
+        elif not directory_only:
+            shape = EVERYTHING if not anchored or segments == [_DOUBLE_STAR] else CHILDREN
+    elif len(after) == 1:
+        name = after[0]
+        if len(name) == 2 and name[0] is STAR and isinstance(name[1], str):
+            dot = name[1].rfind(".")
+            if dot == 0:  # `*.ext`: a name ends with `.ext` exactly when that is its extension
+                shape, extension, head = NAME, name[1][1:], None
+        elif len(name) == 2 and name[1] is STAR and isinstance(name[0], str):
+            shape, extension, head = NAME, None, name[0]
+    return Glob(
+        text,
+        tuple(segments),
+        directory_only,
+        anchored,
+        prefix,
+        segment,
+        extension,
+        head,
+        shape,
     )
-    return Glob(text, tuple(segments), directory_only, prefix, segment, extension, head, literal)
 
 
 def _compile_literal(text: str) -> Glob:
@@ -103,8 +138,15 @@ def _compile_literal(text: str) -> Glob:
     if not segments:  # the pattern `/` names no file (syntax.py reports it)
         return Glob(text, ())
     if anchored or len(parts) > 1:
-        return Glob(text, segments, directory_only, prefix=tuple(parts), literal=True)
-    return Glob(text, (_DOUBLE_STAR, *segments), directory_only, segment=parts[0], literal=True)
+        return Glob(text, segments, directory_only, prefix=tuple(parts), shape=LITERAL)
+    return Glob(
+        text,
+        (_DOUBLE_STAR, *segments),
+        directory_only,
+        anchored=False,
+        segment=parts[0],
+        shape=LITERAL,
+    )
 
 
 def _split(text: str) -> list[Segment]:
