@@ -81,7 +81,7 @@ class _Keyed:
     SEEN_LIMIT = 50_000
 
     def __init__(self) -> None:
-        # decided[directory_only]: name -> rule, extension -> rule, head length -> head -> rule
+        # Indexed by `directory_only`: rules for files (and what is under them), directories.
         self.decided: tuple[_Decided, _Decided] = (_Decided(), _Decided())
         self.segment: dict[str, list[int]] = {}
         self.extension: dict[str, list[int]] = {}
@@ -136,6 +136,8 @@ class _Keyed:
 
 
 class _Decided:
+    """The last rule per name, per extension and per head (by the head's length)."""
+
     __slots__ = ("extensions", "heads", "names")
 
     def __init__(self) -> None:
@@ -155,9 +157,10 @@ class _Decided:
 class _Node:
     """A trie node for anchored rules whose paths start with the segments leading here.
     `file` / `directory`: the last all-literal rule ending here (a directory rule needs more
-    path below the node); `children`: the last `here/*` (exactly one more segment); `next`:
-    NAME rules for the segment right after this one; `few`: a handful of regex rules, simply
-    all tried; `keyed`: more of them, found through the segments that follow."""
+    path below the node); `only_children`: the last `here/*` (exactly one more segment);
+    `next`: NAME rules for the segment right after this one; `few`: a handful of regex rules,
+    simply all tried; `keyed`: more of them, found through the segments that follow;
+    `children`: the next level of the trie."""
 
     __slots__ = ("children", "directory", "few", "file", "keyed", "next", "only_children")
 
@@ -172,7 +175,7 @@ class _Node:
 
 
 class _Index:
-    FEW = 6
+    FEW = 6  # above this many regex rules at a node, key them like the unanchored ones
 
     def __init__(self, globs: Sequence[Glob]) -> None:
         self._globs = globs

@@ -95,23 +95,16 @@ def compile_glob(text: str) -> Glob:
         segments = [_DOUBLE_STAR, *segments]
     prefix, segment, extension, head = _index_key(segments)
     anchored = segments[0] != _DOUBLE_STAR
-    shape = REGEX
     after = segments[len(prefix) :] if anchored else segments[1:]
     if len(prefix) == len(segments) or (not anchored and len(after) == 1 and segment is not None):
         shape = LITERAL
-    elif after == [(STAR,)] or segments == [_DOUBLE_STAR]:
-        if directory_only and segments == [_DOUBLE_STAR]:
-            pass  # `**/`: anything inside any directory
-        elif not directory_only:
-            shape = EVERYTHING if not anchored or segments == [_DOUBLE_STAR] else CHILDREN
+    elif not directory_only and (segments == [_DOUBLE_STAR] or after == [(STAR,)]):
+        # `*`, `**`: every path; `docs/*`, `/*`: the direct children of the prefix.
+        shape = CHILDREN if anchored else EVERYTHING
     elif len(after) == 1:
-        name = after[0]
-        if len(name) == 2 and name[0] is STAR and isinstance(name[1], str):
-            dot = name[1].rfind(".")
-            if dot == 0:  # `*.ext`: a name ends with `.ext` exactly when that is its extension
-                shape, extension, head = NAME, name[1][1:], None
-        elif len(name) == 2 and name[1] is STAR and isinstance(name[0], str):
-            shape, extension, head = NAME, None, name[0]
+        shape, extension, head = _name_shape(after[0], extension, head)
+    else:
+        shape = REGEX
     return Glob(
         text,
         tuple(segments),
@@ -123,6 +116,18 @@ def compile_glob(text: str) -> Glob:
         head,
         shape,
     )
+
+
+def _name_shape(
+    name: Segment, extension: str | None, head: str | None
+) -> tuple[str, str | None, str | None]:
+    """NAME for `*.ext` (a name ends with `.ext` exactly when that is the text after its last
+    dot) and for `head*`; anything else stays REGEX with the keys it had."""
+    if len(name) == 2 and name[0] is STAR and isinstance(name[1], str) and name[1].rfind(".") == 0:
+        return NAME, name[1][1:], None
+    if len(name) == 2 and name[1] is STAR and isinstance(name[0], str):
+        return NAME, None, name[0]
+    return REGEX, extension, head
 
 
 def _compile_literal(text: str) -> Glob:
