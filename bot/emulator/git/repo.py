@@ -30,6 +30,8 @@ class GitRepo:
         self.trees = Trees(self.store)
         self.history = History(self.store, self.trees)
         self.refs: dict[str, str] = {}  # full names: "refs/heads/main" -> commit sha
+        # values computed from immutable objects (diffs, merges), keyed by the ids they used
+        self.derived: dict[tuple, object] = {}
         self.store.put_tree([])  # the empty tree exists in every repository
 
     # --- refs -----------------------------------------------------------------------------

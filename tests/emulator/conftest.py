@@ -1,0 +1,1 @@
+from bot.emulator.testing import emulator, github, github_url  # noqa: F401
