@@ -28,6 +28,7 @@ class Call:
     charged: bool
     not_modified: bool
     fault: str | None  # kind of injected fault that answered, if any
+    delay: float  # injected latency, seconds
     transport: str  # "http" or "inprocess"
     duration: float
     request_json: Any = None

@@ -210,11 +210,11 @@ def find_run(repo: Repo, run_id: int) -> CheckRun:
 def runs_for(
     repo: Repo, sha: str, *, name: str | None, status: str | None, latest: bool
 ) -> list[CheckRun]:
+    """Check runs on `sha`, newest first; `latest` keeps each app's newest run per name
+    (before the status filter: an older queued run hidden behind a newer one stays hidden)."""
     runs = [r for r in repo.check_runs.values() if r.head_sha == sha]
     if name is not None:
         runs = [r for r in runs if r.name == name]
-    if status is not None:
-        runs = [r for r in runs if r.status == status]
     if latest:
         newest: dict[tuple[int, str], CheckRun] = {}
         for r in runs:
@@ -222,6 +222,8 @@ def runs_for(
             if key not in newest or r.id > newest[key].id:
                 newest[key] = r
         runs = list(newest.values())
+    if status is not None:
+        runs = [r for r in runs if r.status == status]
     return sorted(runs, key=lambda r: r.id, reverse=True)
 
 

@@ -23,6 +23,7 @@ from bot.emulator.calllog import CallLog
 from bot.emulator.faults import Faults
 from bot.emulator.git import Signature
 from bot.emulator.git.export import write_repository
+from bot.emulator.people import InProcess, Person
 from bot.emulator.pushes import push, signature
 from bot.emulator.ratelimit import RateLimiter
 from bot.emulator.routes import build_router
@@ -194,11 +195,20 @@ class Emulator:
         served = self.dispatcher.handle(req)
         return Result(served.status, served.json, served.headers)
 
-    def person(self, login: str):
+    def person(self, login: str) -> Person:
         """Act as `login` through the REST API in-process (see `bot.emulator.people.Person`)."""
-        from bot.emulator.people import InProcess, Person
-
         return Person(InProcess(self, login), login)
+
+    def as_app(self, installation_id: int | None = None) -> Person:
+        """Act as an installed App (`<slug>[bot]`, installation token), in-process."""
+        with self.lock:
+            if installation_id is None:
+                installation_id = next(iter(self.state.installations))
+            inst = self.state.installation(installation_id)
+            app = self.state.app(inst.app_id)
+        return Person(
+            InProcess(self, token=self.installation_token(installation_id)), app.bot.login
+        )
 
     # --- direct state changes (tests, staged races, the demo) -------------------------------
     def push_files(

@@ -162,6 +162,7 @@ class Stage:
 @dataclass
 class Decision:
     error: ApiError | None = None
+    fault_kind: str | None = None
     latency: float = 0.0
     actions: list[Callable[[], Any]] = field(default_factory=list)
     fault_ids: list[int] = field(default_factory=list)
@@ -270,6 +271,7 @@ class Faults:
                 if decision.error is None:
                     fault.fired += 1
                     decision.error = fault.error(rate_limit_headers)
+                    decision.fault_kind = fault.kind
                     decision.fault_ids.append(fault.id)
             self.faults = [f for f in self.faults if not f.spent]
         return decision

@@ -30,12 +30,14 @@ class ApiCallFailed(Exception):
 
 
 class InProcess:
-    def __init__(self, emulator: Emulator, login: str) -> None:
+    def __init__(
+        self, emulator: Emulator, login: str | None = None, token: str | None = None
+    ) -> None:
         self.emulator = emulator
-        self.login = login
+        self.token = token if token is not None else emulator.token_for(login or "")
 
     def __call__(self, method: str, path: str, body: Any) -> tuple[int, Any]:
-        result = self.emulator.request(method, path, json_body=body, login=self.login)
+        result = self.emulator.request(method, path, json_body=body, token=self.token)
         return result.status, result.body
 
 

@@ -52,11 +52,14 @@ def _files(git: GitRepo, base: str, head: str) -> list[FileChange]:
     return cache[key]
 
 
-def mergeability(repo: Repo, pr: PullRequest) -> Mergeability:
+def mergeability(repo: Repo, pr: PullRequest, *, consume: bool = True) -> Mergeability:
+    """`consume`: a REST read uses up one of the pending `null` reads; a webhook payload
+    shows `null` too but does not count as a read."""
     if pr.state != "open":
         return Mergeability(None, "unknown", None, None)
     if pr.mergeable_pending_reads > 0:
-        pr.mergeable_pending_reads -= 1
+        if consume:
+            pr.mergeable_pending_reads -= 1
         return Mergeability(None, "unknown", None, None)
     base = base_sha(repo, pr)
     key = ("merge", base, pr.head_sha)

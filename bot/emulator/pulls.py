@@ -377,17 +377,17 @@ def update_branch(
 ) -> str:
     """`PUT /pulls/{n}/update-branch`: merge the base branch into the head branch."""
     if pr.state != "open":
-        raise unprocessable("Pull request is closed")
+        raise ApiError(422, "Cannot update a closed pull request.")
     if expected_head_sha is not None and expected_head_sha != pr.head_sha:
-        raise unprocessable("expected_head_sha does not match the pull request's head sha")
+        raise ApiError(422, "expected head sha didn't match current head ref.")
     base_tip = repo.git.branch(pr.base_ref)
     if base_tip is None:
-        raise unprocessable("Base branch does not exist")
+        raise ApiError(422, "Base branch does not exist.")
     if repo.git.history.is_ancestor(base_tip, pr.head_sha):
-        raise unprocessable("There are no new commits on the base branch.")
+        raise ApiError(422, "There are no new commits on the base branch.")
     result, _ = repo.git.merge(pr.head_sha, base_tip)
     if not result.clean:
-        raise unprocessable("merge conflict between base and head")
+        raise ApiError(422, "merge conflict between base and head")
     now = world.clock.now()
     tree = repo.git.trees.build(result.tree)
     message = f"Merge branch '{pr.base_ref}' into {pr.head_ref}"

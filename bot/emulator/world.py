@@ -31,14 +31,24 @@ class Options:
     unauthenticated_rate_limit: int = 60
 
 
-@dataclass(frozen=True, slots=True)
 class Event:
-    """A webhook event as it happened: name, action, repository and the rendered payload."""
+    """A webhook event as it happened: name, action, repository, and its payload, rendered
+    on first use (listeners use it during `emit`, so it shows the state of that moment)."""
 
-    name: str
-    action: str | None
-    repo: Repo
-    payload: dict[str, Any]
+    def __init__(
+        self, name: str, action: str | None, repo: Repo, build: Callable[[], dict]
+    ) -> None:
+        self.name = name
+        self.action = action
+        self.repo = repo
+        self._build = build
+        self._payload: dict[str, Any] | None = None
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self._payload is None:
+            self._payload = self._build()
+        return self._payload
 
 
 Listener = Callable[[Event], None]
@@ -63,10 +73,8 @@ class World:
         return Ctx(self.state, (base or self.base_url).rstrip("/"))
 
     def emit(self, name: str, action: str | None, repo: Repo, build: Callable[[Ctx], dict]) -> None:
-        """Render an event's payload now, with the served address, and pass it on."""
-        if not self.listeners:
-            return
-        payload = build(self.ctx())
-        event = Event(name, action, repo, payload)
+        """Announce a change; its payload is rendered (with the served address) only if a
+        listener asks for it."""
+        event = Event(name, action, repo, lambda: build(self.ctx()))
         for listener in list(self.listeners):
             listener(event)

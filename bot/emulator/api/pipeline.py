@@ -38,6 +38,7 @@ class Served:
     actor: Actor = ANONYMOUS
     charged: bool = False
     fault: str | None = None
+    delay: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,7 +79,9 @@ class Dispatcher:
         assert route is not None and decision is not None
         if decision.latency:
             await asyncio.sleep(decision.latency)
-        return self._finish(req, self._serve(req, route, decision), started)
+        served = self._serve(req, route, decision)
+        served.delay = decision.latency
+        return self._finish(req, served, started)
 
     def handle(self, req: Request) -> Served:
         """Serve synchronously (in-process calls; no faults)."""
@@ -108,7 +111,7 @@ class Dispatcher:
             if decision.error is not None:
                 served = self._error(decision.error, req.actor)
                 served.route = route
-                served.fault = "injected"
+                served.fault = decision.fault_kind
                 return served, route, None
         return None, route, decision
 
@@ -186,6 +189,7 @@ class Dispatcher:
                 charged=served.charged,
                 not_modified=served.status == 304,
                 fault=served.fault,
+                delay=served.delay,
                 transport=req.transport,
                 duration=time.perf_counter() - started,
                 request_json=request_json,

@@ -12,7 +12,13 @@ from bot.emulator.git.diff import FileChange
 from bot.emulator.render.core import Ctx, user
 from bot.emulator.state import Repo
 
-_VERIFICATION = {"verified": False, "reason": "unsigned", "signature": None, "payload": None}
+_VERIFICATION = {
+    "verified": False,
+    "reason": "unsigned",
+    "signature": None,
+    "payload": None,
+    "verified_at": None,
+}
 
 
 def b64_lines(data: bytes) -> str:

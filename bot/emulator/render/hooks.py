@@ -72,7 +72,7 @@ def push(
         commits = list(reversed(repo.git.history.range(None if created else before, after)))
         if created:
             # a new branch lists the commits no other branch has
-            others = [s for r, s in repo.git.refs.items() if r != ref and s != after]
+            others = [s for r, s in repo.git.refs.items() if r != ref]
             hidden: set[str] = set()
             for tip in others:
                 hidden |= repo.git.history.ancestors(tip)
@@ -98,7 +98,7 @@ def pull_request(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"action": action, "number": pr.number}
     out.update(extra)
-    out["pull_request"] = render_pull(ctx, repo, pr)
+    out["pull_request"] = render_pull(ctx, repo, pr, webhook=True)
     out.update(envelope(ctx, repo, sender))
     return out
 

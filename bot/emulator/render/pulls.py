@@ -50,11 +50,11 @@ def _links(ctx: Ctx, repo: Repo, pr: PullRequest) -> dict[str, dict[str, str]]:
     }
 
 
-def pull_request(ctx: Ctx, repo: Repo, pr: PullRequest) -> dict[str, Any]:
+def pull_request(ctx: Ctx, repo: Repo, pr: PullRequest, *, webhook: bool = False) -> dict[str, Any]:
     api = ctx.api(f"/repos/{repo.full_name}")
     repo_json = repository(ctx, repo)
     owner = user_by_login(ctx, repo.owner)
-    merge = pullinfo.mergeability(repo, pr)
+    merge = pullinfo.mergeability(repo, pr, consume=not webhook)
     changes = pullinfo.files(repo, pr)
     commit_count = len(pullinfo.commits(repo, pr))
     links = _links(ctx, repo, pr)
@@ -138,7 +138,7 @@ def _test_merge_commit(repo: Repo, pr: PullRequest, tree: str) -> str:
 
 def simple_pull_request(ctx: Ctx, repo: Repo, pr: PullRequest) -> dict[str, Any]:
     """The pull request as `pull_request_review` webhooks carry it."""
-    full = pull_request(ctx, repo, pr)
+    full = pull_request(ctx, repo, pr, webhook=True)
     return {k: v for k, v in full.items() if k not in _SIMPLE_DROP}
 
 
