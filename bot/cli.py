@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("emulator",)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ and what to do, e.g. `seed.yaml:7:22: repos[0].collaborators.bob: unknown user '
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,17 @@ SEED_AUTHOR = ("flagbot emulator", "emulator@flagbot.invalid")
 
 class SeedError(ValueError):
     pass
+
+
+@lru_cache(maxsize=16)
+def public_key_of(private_pem: str) -> str:
+    """The PEM public key of a PEM private key (loading checks the key, which is slow: cached)."""
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 @dataclass
@@ -250,19 +262,13 @@ class _Loader:
             pem = str(a["private_key"])
         if pem is not None:
             try:
-                key = serialization.load_pem_private_key(pem.encode(), password=None)
+                public = public_key_of(pem)
             except ValueError:
                 raise self.fail(
                     ("apps", i), "the private key is not an unencrypted PEM RSA key"
                 ) from None
             self.private_keys[a["id"]] = pem
-            return (
-                key.public_key()
-                .public_bytes(
-                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-                )
-                .decode()
-            )
+            return public
         if a.get("public_key"):
             return str(a["public_key"])
         raise self.fail(("apps", i), "give private_key_path, private_key or public_key")
