@@ -13,6 +13,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--port", type=int, default=8765, help="port to listen on (0: any free port)"
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--record", metavar="FILE", help="append every API call served, as JSON lines, to FILE"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.emulator import Emulator, SeedError
 
     try:
-        emulator = Emulator.from_seed(args.seed)
+        emulator = Emulator.from_seed(args.seed, record_to=args.record)
     except SeedError as e:
         print(f"flagbot emulator: {e}", file=sys.stderr)
         return 1

@@ -193,6 +193,33 @@ async def remove_fault(emu: Emulator, req: Request, p: dict[str, str]) -> Any:
     return {"ok": True}
 
 
+@_route("POST", "/stages")
+async def add_stage(emu: Emulator, req: Request, p: dict[str, str]) -> Any:
+    """Stage a race: before the `nth` next call to `target`, push `files` to a branch."""
+    body = _body(req)
+    push = body.get("push")
+    if not isinstance(body.get("target"), str) or not isinstance(push, dict):
+        raise ApiError(422, 'give "target": "METHOD /route", "push": {"repo", "branch", "files"}')
+    for key in ("repo", "branch", "files"):
+        if key not in push:
+            raise ApiError(422, f'push needs "{key}"')
+
+    def action() -> None:
+        emu.push_files(
+            push["repo"],
+            push["branch"],
+            push["files"],
+            message=push.get("message", "Staged push"),
+            author=push.get("author"),
+            date=push.get("date"),
+        )
+
+    stage = emu.faults.before_call(
+        body["target"], action, int(body.get("nth", 1)), body.get("login")
+    )
+    return {"id": stage.id, "target": body["target"], "nth": stage.nth}
+
+
 @_route("GET", "/ratelimit")
 async def budgets(emu: Emulator, req: Request, p: dict[str, str]) -> Any:
     return emu.ratelimit.snapshot()

@@ -7,10 +7,12 @@ to validate each call as it is served.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -122,3 +124,17 @@ class CallLog:
     def __len__(self) -> int:
         with self._lock:
             return len(self._calls)
+
+
+class JsonlRecorder:
+    """Opt-in recorder: appends every call, bodies included, as one JSON line to a file (for
+    checking calls made against an emulator running in another process)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def __call__(self, call: Call) -> None:
+        line = json.dumps(call.to_json(), default=str)
+        with self._lock, self.path.open("a") as out:
+            out.write(line + "\n")

@@ -19,7 +19,7 @@ from multidict import CIMultiDict
 from bot.emulator.api.http import make_app
 from bot.emulator.api.pipeline import Dispatcher
 from bot.emulator.api.router import Request
-from bot.emulator.calllog import CallLog
+from bot.emulator.calllog import CallLog, JsonlRecorder
 from bot.emulator.faults import Faults
 from bot.emulator.git import Signature
 from bot.emulator.git.export import write_repository
@@ -55,12 +55,19 @@ class Server:
 
 class Emulator:
     def __init__(
-        self, world: World | None = None, *, keep_bodies: bool = True, fault_seed: int = 0
+        self,
+        world: World | None = None,
+        *,
+        keep_bodies: bool = True,
+        fault_seed: int = 0,
+        record_to: str | Path | None = None,
     ) -> None:
         self.world = world or World()
         self.router = build_router()
         self.faults = Faults(fault_seed)
         self.calls = CallLog(keep_bodies=keep_bodies)
+        if record_to is not None:
+            self.calls.listeners.append(JsonlRecorder(record_to))
         self.ratelimit = RateLimiter(
             self.world.options.rate_limit, self.world.options.unauthenticated_rate_limit
         )

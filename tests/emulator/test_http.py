@@ -248,3 +248,19 @@ async def test_admin_api(emulator: Emulator, github: Server, session, tmp_path) 
         assert r.status == 200 and (tmp_path / "out.git" / "HEAD").exists()
     async with session.get(f"{admin}/nope") as r:
         assert r.status == 404
+
+
+async def test_admin_staged_race(emulator: Emulator, github: Server, session) -> None:
+    pr = open_pr(emulator)
+    stage = {
+        "target": MERGE,
+        "push": {"repo": REPO, "branch": "x", "files": {"flags/x.yaml": "x: 9\n"}, "author": "dev"},
+    }
+    async with session.post(f"{github.url}/_emulator/stages", json=stage) as r:
+        assert r.status == 200
+    with pytest.raises(BadRequest) as e:
+        await gh(session, github, "mgr-token").put(
+            "/repos/acme/flags/pulls/1/merge", data={"sha": pr["head"]["sha"]}
+        )
+    assert e.value.status_code == 409
+    assert emulator.repo(REPO).pulls[1].head_sha != pr["head"]["sha"]
