@@ -225,12 +225,6 @@ def _require_installation(actor: Actor, repo: Repo, permission: str, level: str)
         raise ApiError(403, "Resource not accessible by integration")
 
 
-def require_user(actor: Actor) -> User:
-    if actor.kind == "anonymous" or actor.user is None:
-        raise ApiError(401, "Requires authentication")
-    return actor.user
-
-
 def require_app(actor: Actor) -> App:
     if actor.kind != "app" or actor.app is None:
         raise ApiError(

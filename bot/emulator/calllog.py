@@ -66,10 +66,6 @@ class CallLog:
         for listener in list(self.listeners):
             listener(call)
 
-    def next_seq(self) -> int:
-        with self._lock:
-            return self._seq + 1
-
     def calls(
         self,
         method: str | None = None,

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import AsyncIterator, Iterator
 from copy import deepcopy
@@ -96,11 +94,6 @@ def seed_for(files: dict[str, str] | None = None, **extra: Any) -> dict[str, Any
     }
     seed.update(deepcopy(extra))
     return seed
-
-
-def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return header is not None and hmac.compare_digest(expected, header)
 
 
 class WebhookSink:

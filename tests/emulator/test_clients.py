@@ -234,3 +234,21 @@ def test_pygithub_multi_file_commit_and_history(emulator: Emulator, github_url: 
     assert [c.sha for c in history] == [commit.sha, base.sha]
     assert repo.get_contents("flags/extra.yaml").decoded_content == b"name: extra\n"
     assert gh.get_rate_limit().resources.core.remaining < 5000
+
+
+def test_people_act_over_http_too(emulator: Emulator, github_url: str) -> None:
+    from bot.emulator import ApiCallFailed
+    from bot.emulator.people import Http, Person
+
+    dev = Person(Http(github_url, "dev-token"), "dev")
+    mgr = Person(Http(github_url, "mgr-token"), "mgr")
+    pr = dev.propose(REPO, {"flags/a.yaml": "a: 1\n"}, branch="a", title="A")
+    with pytest.raises(ApiCallFailed) as own:
+        dev.approve(REPO, pr["number"])
+    assert own.value.status == 422
+    mgr.approve(REPO, pr["number"])
+    assert mgr.merge(REPO, pr["number"], sha=pr["head"]["sha"])["merged"] is True
+    assert (
+        emulator.calls.count("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", login="mgr")
+        == 1
+    )

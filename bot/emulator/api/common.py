@@ -51,9 +51,3 @@ def ref_or_default(repo: Repo, ref: str | None) -> str:
     if sha is None:
         raise ApiError(404, f"No commit found for the ref {name}")
     return sha
-
-
-def int_body(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ApiError(422, f"Invalid request.\n\n{field} is not an integer.")
-    return value

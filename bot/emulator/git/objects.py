@@ -63,20 +63,6 @@ def encode_tree(entries: tuple[TreeEntry, ...] | list[TreeEntry]) -> bytes:
     return bytes(out)
 
 
-def decode_tree(body: bytes) -> tuple[TreeEntry, ...]:
-    entries = []
-    i = 0
-    while i < len(body):
-        space = body.index(b" ", i)
-        nul = body.index(b"\0", space)
-        mode = body[i:space].decode().rjust(6, "0")
-        name = body[space + 1 : nul].decode()
-        sha = body[nul + 1 : nul + 21].hex()
-        entries.append(TreeEntry(mode, name, sha))
-        i = nul + 21
-    return tuple(entries)
-
-
 @dataclass(frozen=True, slots=True)
 class Signature:
     """An author or committer line: who and when, with the timezone they wrote it in."""
