@@ -246,6 +246,9 @@ class _Loader:
             self.state.ids.bump("app", app_id)
             hook = a.get("webhook")
             if hook:
+                if isinstance(hook, dict) and "events" not in hook:
+                    # an App is sent only the events it subscribes to
+                    hook = {**hook, "events": self.state.apps[app_id].events}
                 self.hook(("apps", i, "webhook"), hook, app_id=app_id)
 
     def public_key(self, i: int, a: dict[str, Any]) -> str:
