@@ -1,0 +1,156 @@
+"""A bot and a local GitHub talking over real HTTP, with real notification receivers.
+
+The emulated repository holds this repository's own `.github/flagbot.yml`, `.github/CODEOWNERS`
+and `flags/` (except `new_checkout_flow.yaml`, which the tests create by pull request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.emulator.emulator import Emulator
+from bot.emulator.testing import APP_ID, REPO, app_private_key, seed_for
+from bot.service.app import SERVICE, Service, make_app
+from bot.service.config import ServiceConfig
+from bot.service.report import CHECK_NAME
+from tests.receivers import HttpReceiver, Mailbox, smtp_server
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "s3cret"
+PEOPLE = ("dev", "mgr", "mgr2", "qa", "qa2", "oncall", "admin", "outsider")
+NEW_FLAG = "flags/new_checkout_flow.yaml"
+
+
+def repository_files(*, without: tuple[str, ...] = (NEW_FLAG,)) -> dict[str, str]:
+    paths = [ROOT / ".github/flagbot.yml", ROOT / ".github/CODEOWNERS"]
+    paths += sorted(p for p in (ROOT / "flags").rglob("*") if p.is_file())
+    files = {p.relative_to(ROOT).as_posix(): p.read_text() for p in paths}
+    for path in without:
+        files.pop(path, None)
+    return {"README.md": "# acme flags\n", **files}
+
+
+def seed(files: dict[str, str] | None = None) -> dict[str, Any]:
+    return seed_for(
+        repository_files() if files is None else files,
+        users=[{"login": u, "token": f"{u}-token"} for u in PEOPLE],
+        orgs=[
+            {
+                "login": "acme",
+                "members": ["dev", "admin"],
+                "teams": [
+                    {"slug": "eng-managers", "members": ["mgr", "mgr2"]},
+                    {"slug": "qa", "members": ["qa", "qa2"]},
+                    {"slug": "oncall", "members": ["oncall"]},
+                    {"slug": "platform", "members": ["admin"]},
+                ],
+            }
+        ],
+        repos=[
+            {
+                "full_name": REPO,
+                "default_branch": "main",
+                "files": repository_files() if files is None else files,
+                "collaborators": {u: "write" for u in PEOPLE if u != "outsider"},
+            }
+        ],
+    )
+
+
+@dataclass
+class Harness:
+    emulator: Emulator
+    service: Service
+    slack: HttpReceiver
+    audit: HttpReceiver
+    mailbox: Mailbox
+    bot_url: str
+    prs: dict[str, int] = field(default_factory=dict)
+
+    def person(self, login: str):
+        return self.emulator.person(login)
+
+    async def settle(self, rounds: int = 20) -> None:
+        """Until quiet: every webhook delivered and every reconcile it caused finished (the
+        bot's own merge causes more webhooks, hence the loop)."""
+        for _ in range(rounds):
+            before = len(self.emulator.webhooks.deliveries)
+            await self.emulator.webhooks.drain()
+            await self.service.drain()
+            if len(self.emulator.webhooks.deliveries) == before:
+                return
+        raise AssertionError("the bot and the emulator never settled")
+
+    def pull(self, number: int) -> dict[str, Any]:
+        return self.person("dev").pr(REPO, number)
+
+    def check_run(self, number: int) -> dict[str, Any]:
+        head = self.pull(number)["head"]["sha"]
+        data = self.person("dev").get(
+            f"/repos/{REPO}/commits/{head}/check-runs?check_name={CHECK_NAME}"
+        )
+        runs = sorted(data["check_runs"], key=lambda r: r["id"])
+        assert runs, f"no {CHECK_NAME} check run on {head}"
+        return runs[-1]
+
+    def title(self, number: int) -> str:
+        return self.check_run(number)["output"]["title"]
+
+    def comments(self, number: int) -> list[dict[str, Any]]:
+        return self.person("dev").get(f"/repos/{REPO}/issues/{number}/comments")
+
+    def file_on_main(self, path: str) -> str | None:
+        sha = self.person("dev").file_sha(REPO, path, "main")
+        if sha is None:
+            return None
+        import base64
+
+        data = self.person("dev").get(f"/repos/{REPO}/contents/{path}?ref=main")
+        return base64.b64decode(data["content"]).decode()
+
+    def open(
+        self, login: str, files: dict[str, str | None], *, branch: str, title: str, body: str = ""
+    ) -> int:
+        pr = self.person(login).propose(REPO, files, branch=branch, title=title, body=body)
+        return int(pr["number"])
+
+
+@pytest.fixture
+async def harness(aiohttp_server) -> AsyncIterator[Harness]:
+    async with _harness(aiohttp_server, seed()) as h:
+        yield h
+
+
+from contextlib import asynccontextmanager  # noqa: E402
+
+
+@asynccontextmanager
+async def _harness(aiohttp_server, seed_data: dict[str, Any], **config: Any):
+    emulator = Emulator.from_seed(seed_data)
+    slack, audit = HttpReceiver(), HttpReceiver()
+    slack_srv = await aiohttp_server(slack.app())
+    audit_srv = await aiohttp_server(audit.app())
+    with smtp_server() as (box, smtp_url):
+        async with emulator.serve() as gh:
+            cfg = ServiceConfig(
+                webhook_secret=SECRET,
+                api_url=gh.url,
+                app_id=str(APP_ID),
+                private_key=app_private_key(),
+                channel_env={
+                    "FLAGBOT_SLACK_WEBHOOK_URL": str(slack_srv.make_url("/services/T0/B0/x")),
+                    "FLAGBOT_AUDIT_WEBHOOK_URL": str(audit_srv.make_url("/audit")),
+                    "FLAGBOT_SMTP_URL": smtp_url,
+                },
+                **config,
+            )
+            app = make_app(cfg)
+            bot = await aiohttp_server(app)
+            url = str(bot.make_url("/webhook"))
+            emulator.add_webhook(url, SECRET, app_id=APP_ID)
+            yield Harness(emulator, app[SERVICE], slack, audit, box, url)
