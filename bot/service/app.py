@@ -29,6 +29,7 @@ from bot.service.reconcile import Outcome, Reconciler
 log = logging.getLogger("flagbot.service")
 
 SERVICE = web.AppKey("flagbot", object)
+RECONCILE_ATTEMPTS = 5
 
 
 class Service:
@@ -56,7 +57,10 @@ class Service:
             bot_login="",
             channel_env=dict(config.channel_env or {}),
             checks_allowed=self.auth.is_app,
+            announce_grace=config.announce_grace,
         )
+        self._failures: dict[Hashable, int] = {}
+        self._retries: set[asyncio.Task[None]] = set()
 
     # Lifecycle ---------------------------------------------------------------------------------
 
@@ -75,8 +79,12 @@ class Service:
 
     async def drain(self) -> None:
         """Wait until every acknowledged delivery has been reconciled (tests, shutdown)."""
-        await self._deliveries.join()
-        await self.queue.drain()
+        while True:
+            await self._deliveries.join()
+            await self.queue.drain()
+            if not self._retries:
+                return
+            await asyncio.gather(*list(self._retries), return_exceptions=True)
 
     # GitHub ------------------------------------------------------------------------------------
 
@@ -85,7 +93,10 @@ class Service:
         if key not in self.clients:
             assert self.session is not None, "service not started"
             self.clients[key] = GitHubClient(
-                self.session, base_url=self.config.api_url, cache=Caches().etags
+                self.session,
+                base_url=self.config.api_url,
+                cache=Caches().etags,
+                policy=self.config.retry,
             )
         return self.clients[key]
 
@@ -154,6 +165,23 @@ class Service:
         )
         if outcome.retry:
             self.queue.submit(key)
+
+    def _retry_later(self, key: Hashable) -> None:
+        """GitHub kept failing past the client's retries: try the whole reconcile again later,
+        since no further webhook may come for this pull request."""
+        failures = self._failures[key] = self._failures.get(key, 0) + 1
+        if failures > RECONCILE_ATTEMPTS:
+            log.error("giving up on %s after %d failed reconciles", key, failures - 1)
+            self._failures.pop(key, None)
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(min(60.0, self.config.retry.base * 4**failures))
+            self.queue.submit(key)
+
+        task = asyncio.create_task(later())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
 
 
 def make_app(config: ServiceConfig) -> web.Application:

@@ -61,6 +61,9 @@ class Reconciler:
     bot_login: str
     channel_env: Mapping[str, str] = field(default_factory=dict)
     checks_allowed: bool = True  # False in token mode: GitHub lets only Apps write check runs
+    # A merge younger than this is being announced by whoever merged it (maybe another
+    # replica); only older unannounced merges are announced here (crash recovery).
+    announce_grace: float = 60.0
 
     async def reconcile(
         self, repo: str, number: int, installation_id: int | None = None, *, fresh: bool = False
@@ -77,6 +80,8 @@ class Reconciler:
         if decision.step == "done" and pull.get("merged"):
             return Outcome(number, decision)
         if decision.step == "notify":
+            if _age(pull.get("merged_at")) < self.announce_grace:
+                return Outcome(number, decision)
             notified = await self._announce(gw, inp, decision, pull.get("merge_commit_sha") or "")
             return Outcome(number, decision, notified=notified)
         if decision.should_merge:
@@ -180,6 +185,8 @@ class Reconciler:
         if result.status == 409:  # the head moved after we read it: decide again
             return Outcome(pr.number, decision, merge_status=409, retry=True)
         if not result.merged:
+            if (await gw.pull(pr.number)).get("merged"):  # another replica merged it first
+                return Outcome(pr.number, decision, merge_status=result.status)
             refused = Decision(
                 "blocked",
                 "Approved, but GitHub refused the merge",
@@ -227,6 +234,13 @@ class Reconciler:
         done = Decision("done", "Merged", "success", reasons, decision.roles, approvers)
         await self._report(gw, pr.head_sha, check_output(done, inp.changes, ()))
         return True
+
+
+def _age(timestamp: str | None) -> float:
+    if not timestamp:
+        return float("inf")
+    then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return (datetime.now(UTC) - then).total_seconds()
 
 
 def _same(run: Mapping[str, Any], output: CheckOutput) -> bool:

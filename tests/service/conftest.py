@@ -15,6 +15,7 @@ import pytest
 
 from bot.emulator.emulator import Emulator
 from bot.emulator.testing import APP_ID, REPO, app_private_key, seed_for
+from bot.gh.retry import RetryPolicy
 from bot.service.app import SERVICE, Service, make_app
 from bot.service.config import ServiceConfig
 from bot.service.report import CHECK_NAME
@@ -70,7 +71,9 @@ class Harness:
     audit: HttpReceiver
     mailbox: Mailbox
     bot_url: str
+    config: ServiceConfig
     prs: dict[str, int] = field(default_factory=dict)
+    replicas: list[Service] = field(default_factory=list)
 
     def person(self, login: str):
         return self.emulator.person(login)
@@ -81,7 +84,8 @@ class Harness:
         for _ in range(rounds):
             before = len(self.emulator.webhooks.deliveries)
             await self.emulator.webhooks.drain()
-            await self.service.drain()
+            for service in (self.service, *self.replicas):
+                await service.drain()
             if len(self.emulator.webhooks.deliveries) == before:
                 return
         raise AssertionError("the bot and the emulator never settled")
@@ -120,10 +124,22 @@ class Harness:
         return int(pr["number"])
 
 
+FAST_RETRY = RetryPolicy(attempts=6, base=0.01, cap=0.05, max_wait=2.0, secondary_default=0.05)
+
+
 @pytest.fixture
 async def harness(aiohttp_server) -> AsyncIterator[Harness]:
-    async with _harness(aiohttp_server, seed()) as h:
+    async with _harness(aiohttp_server, seed(), retry=FAST_RETRY) as h:
         yield h
+
+
+async def add_replica(h: Harness, aiohttp_server) -> str:
+    """A second copy of the service (same settings, its own caches and queue), as a second
+    process behind a load balancer would be; returns its webhook URL."""
+    app = make_app(h.config)
+    server = await aiohttp_server(app)
+    h.replicas.append(app[SERVICE])
+    return str(server.make_url("/webhook"))
 
 
 from contextlib import asynccontextmanager  # noqa: E402
@@ -153,4 +169,4 @@ async def _harness(aiohttp_server, seed_data: dict[str, Any], **config: Any):
             bot = await aiohttp_server(app)
             url = str(bot.make_url("/webhook"))
             emulator.add_webhook(url, SECRET, app_id=APP_ID)
-            yield Harness(emulator, app[SERVICE], slack, audit, box, url)
+            yield Harness(emulator, app[SERVICE], slack, audit, box, url, cfg)
