@@ -6,6 +6,7 @@ and `flags/` (except `new_checkout_flow.yaml`, which the tests create by pull re
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +15,15 @@ from typing import Any
 import pytest
 
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import APP_ID, REPO, app_private_key, seed_for
+from bot.emulator.testing import REPO, seed_for
 from bot.gh.retry import RetryPolicy
+from bot.sandbox import Sandbox, sandbox
 from bot.service.app import SERVICE, Service, make_app
 from bot.service.config import ServiceConfig
 from bot.service.report import CHECK_NAME
 from tests.receivers import HttpReceiver, Mailbox, smtp_server
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "s3cret"
 PEOPLE = ("dev", "mgr", "mgr2", "qa", "qa2", "oncall", "admin", "outsider")
 NEW_FLAG = "flags/new_checkout_flow.yaml"
 
@@ -65,30 +66,37 @@ def seed(files: dict[str, str] | None = None) -> dict[str, Any]:
 
 @dataclass
 class Harness:
-    emulator: Emulator
-    service: Service
+    stack: Sandbox
     slack: HttpReceiver
     audit: HttpReceiver
     mailbox: Mailbox
-    bot_url: str
-    config: ServiceConfig
     prs: dict[str, int] = field(default_factory=dict)
-    replicas: list[Service] = field(default_factory=list)
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.stack.emulator
+
+    @property
+    def service(self) -> Service:
+        return self.stack.service
+
+    @property
+    def bot_url(self) -> str:
+        return self.stack.bot_url
+
+    @property
+    def config(self) -> ServiceConfig:
+        return self.stack.config
+
+    @property
+    def replicas(self) -> list[Service]:
+        return self.stack.replicas
 
     def person(self, login: str):
         return self.emulator.person(login)
 
-    async def settle(self, rounds: int = 20) -> None:
-        """Until quiet: every webhook delivered and every reconcile it caused finished (the
-        bot's own merge causes more webhooks, hence the loop)."""
-        for _ in range(rounds):
-            before = len(self.emulator.webhooks.deliveries)
-            await self.emulator.webhooks.drain()
-            for service in (self.service, *self.replicas):
-                await service.drain()
-            if len(self.emulator.webhooks.deliveries) == before:
-                return
-        raise AssertionError("the bot and the emulator never settled")
+    async def settle(self) -> None:
+        await self.stack.settle()
 
     def pull(self, number: int) -> dict[str, Any]:
         return self.person("dev").pr(REPO, number)
@@ -109,11 +117,8 @@ class Harness:
         return self.person("dev").get(f"/repos/{REPO}/issues/{number}/comments")
 
     def file_on_main(self, path: str) -> str | None:
-        sha = self.person("dev").file_sha(REPO, path, "main")
-        if sha is None:
+        if self.person("dev").file_sha(REPO, path, "main") is None:
             return None
-        import base64
-
         data = self.person("dev").get(f"/repos/{REPO}/contents/{path}?ref=main")
         return base64.b64decode(data["content"]).decode()
 
@@ -129,8 +134,17 @@ FAST_RETRY = RetryPolicy(attempts=6, base=0.01, cap=0.05, max_wait=2.0, secondar
 
 @pytest.fixture
 async def harness(aiohttp_server) -> AsyncIterator[Harness]:
-    async with _harness(aiohttp_server, seed(), retry=FAST_RETRY) as h:
-        yield h
+    slack, audit = HttpReceiver(), HttpReceiver()
+    slack_srv = await aiohttp_server(slack.app())
+    audit_srv = await aiohttp_server(audit.app())
+    with smtp_server() as (box, smtp_url):
+        env = {
+            "FLAGBOT_SLACK_WEBHOOK_URL": str(slack_srv.make_url("/services/T0/B0/x")),
+            "FLAGBOT_AUDIT_WEBHOOK_URL": str(audit_srv.make_url("/audit")),
+            "FLAGBOT_SMTP_URL": smtp_url,
+        }
+        async with sandbox(seed(), channel_env=env, retry=FAST_RETRY) as stack:
+            yield Harness(stack, slack, audit, box)
 
 
 async def add_replica(h: Harness, aiohttp_server) -> str:
@@ -140,33 +154,3 @@ async def add_replica(h: Harness, aiohttp_server) -> str:
     server = await aiohttp_server(app)
     h.replicas.append(app[SERVICE])
     return str(server.make_url("/webhook"))
-
-
-from contextlib import asynccontextmanager  # noqa: E402
-
-
-@asynccontextmanager
-async def _harness(aiohttp_server, seed_data: dict[str, Any], **config: Any):
-    emulator = Emulator.from_seed(seed_data)
-    slack, audit = HttpReceiver(), HttpReceiver()
-    slack_srv = await aiohttp_server(slack.app())
-    audit_srv = await aiohttp_server(audit.app())
-    with smtp_server() as (box, smtp_url):
-        async with emulator.serve() as gh:
-            cfg = ServiceConfig(
-                webhook_secret=SECRET,
-                api_url=gh.url,
-                app_id=str(APP_ID),
-                private_key=app_private_key(),
-                channel_env={
-                    "FLAGBOT_SLACK_WEBHOOK_URL": str(slack_srv.make_url("/services/T0/B0/x")),
-                    "FLAGBOT_AUDIT_WEBHOOK_URL": str(audit_srv.make_url("/audit")),
-                    "FLAGBOT_SMTP_URL": smtp_url,
-                },
-                **config,
-            )
-            app = make_app(cfg)
-            bot = await aiohttp_server(app)
-            url = str(bot.make_url("/webhook"))
-            emulator.add_webhook(url, SECRET, app_id=APP_ID)
-            yield Harness(emulator, app[SERVICE], slack, audit, box, url, cfg)
