@@ -56,7 +56,7 @@ class RepoGateway:
     async def files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
         """The pull request's changed files; True when GitHub's 3000-file cap cut the list."""
         out = [
-            ChangedFile(f["filename"], f["status"], f.get("previous_filename"))
+            ChangedFile(f["filename"], f["status"], f.get("previous_filename"), f.get("sha"))
             async for f in self.gh.getiter(
                 f"/repos/{self.repo}/pulls/{number}/files?per_page={PER_PAGE}",
                 oauth_token=self.token,
@@ -103,19 +103,31 @@ class RepoGateway:
         cache[key] = content
         return content
 
-    async def tree_paths(self, sha: str, prefix: str) -> tuple[str, ...]:
-        key = (self.repo, sha, prefix)
+    async def blobs(self, commit: str) -> dict[str, str] | None:
+        """Path -> blob id of every file at a commit (one call, cached: a commit never
+        changes); None when GitHub truncated the listing (very large repositories)."""
+        key = (self.repo, commit)
         cache = self.caches.trees
         if key not in cache:
             tree = await self.gh.getitem(
-                f"/repos/{self.repo}/git/trees/{sha}?recursive=1", oauth_token=self.token
+                f"/repos/{self.repo}/git/trees/{commit}?recursive=1", oauth_token=self.token
             )
-            cache[key] = tuple(
-                e["path"]
-                for e in tree.get("tree", ())
-                if e.get("type") == "blob" and e["path"].startswith(prefix)
+            cache[key] = (
+                None
+                if tree.get("truncated")
+                else {e["path"]: e["sha"] for e in tree.get("tree", ()) if e.get("type") == "blob"}
             )
         return cache[key]
+
+    async def blob(self, sha: str) -> bytes:
+        """A blob's bytes, cached by its id: the same content at any commit costs one read."""
+        cache = self.caches.contents
+        if sha not in cache:
+            data = await self.gh.getitem(
+                f"/repos/{self.repo}/git/blobs/{sha}", oauth_token=self.token
+            )
+            cache[sha] = base64.b64decode(data.get("content") or "")
+        return cache[sha]
 
     async def is_member(self, team: str, login: str) -> bool:
         """Active membership of `@org/slug` (child teams count; pending does not)."""

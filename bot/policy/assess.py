@@ -31,6 +31,7 @@ class ChangedFile:
     path: str
     status: str  # GitHub's: added, removed, modified, renamed, copied, changed, unchanged
     previous_path: str | None = None
+    sha: str | None = None  # blob id of the head version (None when removed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,18 @@ def wanted_contents(files: tuple[ChangedFile, ...]) -> tuple[list[str], list[str
     base = [p for f in files if (p := old_path(f)) and is_flag_path(p)]
     head = [p for f in files if (p := new_path(f)) and is_flag_path(p)]
     return base, head
+
+
+def paths_after(base_paths: tuple[str, ...], files: tuple[ChangedFile, ...]) -> tuple[str, ...]:
+    """The paths the base would hold once the pull request is merged (for collision checks),
+    without reading the head's whole tree."""
+    after = set(base_paths)
+    for f in files:
+        if (old := old_path(f)) is not None and f.status in ("removed", "renamed"):
+            after.discard(old)
+        if (new := new_path(f)) is not None:
+            after.add(new)
+    return tuple(sorted(after))
 
 
 def assess(ctx: PullContext) -> DecisionInput:

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.flags.location import is_flag_path
 from bot.gh.pulls import RepoGateway, has_marker
 from bot.notify.channels import notify_all
 from bot.notify.notice import change_applied
-from bot.policy.assess import PullContext, assess, wanted_contents
+from bot.policy.assess import PullContext, assess, paths_after, wanted_contents
 from bot.policy.codeowners import CODEOWNERS_LOCATIONS
 from bot.policy.config import POLICY_PATH
 from bot.policy.decision import (
@@ -72,6 +73,8 @@ class Reconciler:
         pull = await gw.pull(number)
         if pull["state"] == "closed" and not pull.get("merged"):
             return Outcome(number, None)  # closed pull requests are left alone
+        if pull.get("merged") and _age(pull.get("merged_at")) < self.announce_grace:
+            return Outcome(number, None)  # just merged: whoever merged it announces it
         if fresh:
             gw.caches.check_runs.pop((repo, pull["head"]["sha"]), None)
         inp = await self._read(gw, pull)
@@ -80,8 +83,6 @@ class Reconciler:
         if decision.step == "done" and pull.get("merged"):
             return Outcome(number, decision)
         if decision.step == "notify":
-            if _age(pull.get("merged_at")) < self.announce_grace:
-                return Outcome(number, decision)
             notified = await self._announce(gw, inp, decision, pull.get("merge_commit_sha") or "")
             return Outcome(number, decision, notified=notified)
         if decision.should_merge:
@@ -112,43 +113,49 @@ class Reconciler:
         )
         files, truncated = await gw.files(number)
         base_paths, head_paths = wanted_contents(files)
-        adds = any(f.status in ("added", "renamed", "copied") for f in files)
+        head_blobs = {f.path: f.sha for f in files if f.sha}
 
-        async def contents(paths: list[str], sha: str) -> dict[str, bytes]:
-            found = await asyncio.gather(*(gw.file_at(p, sha) for p in paths))
+        async def at_base(paths: list[str]) -> dict[str, bytes]:
+            """Files at the base commit: ids from one tree listing, bytes by blob id (cached
+            across commits, since unchanged files keep their id)."""
+            tree = await gw.blobs(base_sha)
+            if tree is None:  # truncated listing: ask for each file
+                found = await asyncio.gather(*(gw.file_at(p, base_sha) for p in paths))
+                return {p: c for p, c in zip(paths, found, strict=True) if c is not None}
+            present = [p for p in paths if p in tree]
+            found = await asyncio.gather(*(gw.blob(tree[p]) for p in present))
+            return dict(zip(present, found, strict=True))
+
+        async def at_head(paths: list[str]) -> dict[str, bytes]:
+            async def one(path: str) -> bytes | None:
+                sha = head_blobs.get(path)
+                return await gw.blob(sha) if sha else await gw.file_at(path, head_sha)
+
+            found = await asyncio.gather(*(one(p) for p in paths))
             return {p: c for p, c in zip(paths, found, strict=True) if c is not None}
-
-        async def codeowners() -> tuple[str, bytes] | None:
-            for path in CODEOWNERS_LOCATIONS:  # GitHub's order: the first that exists wins
-                data = await gw.file_at(path, base_sha)
-                if data is not None:
-                    return path, data
-            return None
-
-        async def head_flags() -> tuple[str, ...] | None:
-            return await gw.tree_paths(head_sha, "flags/") if adds else None
 
         async def notified() -> bool:
             if not facts.merged:
                 return False
             return has_marker(await gw.comments(number), COMMENT_MARKER, self.bot_login)
 
-        reviews, policy, owners, base, head, flag_paths, done = await asyncio.gather(
+        policy_paths = [POLICY_PATH, *CODEOWNERS_LOCATIONS]
+        reviews, base, head, done, tree = await asyncio.gather(
             gw.reviews(number),
-            gw.file_at(POLICY_PATH, base_sha),
-            codeowners(),
-            contents(base_paths, base_sha),
-            contents(head_paths, head_sha),
-            head_flags(),
+            at_base([*policy_paths, *base_paths]),
+            at_head(head_paths),
             notified(),
+            gw.blobs(base_sha),
         )
+        owners_path = next((p for p in CODEOWNERS_LOCATIONS if p in base), None)
+        flag_paths = paths_after(tuple(p for p in tree if is_flag_path(p)), files) if tree else None
         ctx = PullContext(
             pr=replace(facts, notified=done),
             files=files,
             base_files=base,
             head_files=head,
-            policy_file=policy,
-            codeowners=owners,
+            policy_file=base.get(POLICY_PATH),
+            codeowners=(owners_path, base[owners_path]) if owners_path else None,
             reviews=reviews,
             head_flag_paths=flag_paths,
             files_truncated=truncated,

@@ -124,23 +124,27 @@ async def test_a_merge_whose_announcement_was_lost_is_announced_once(harness):
 
 async def test_under_twenty_percent_failures_approved_merge_and_unapproved_do_not(harness):
     h = harness
-    approved = [
-        await opened(h, branch=f"ok-{i}", files={f"flags/f{i}.yaml": FLAG}) for i in range(3)
-    ]
-    pending = await opened(h, branch="pending", files={"flags/p.yaml": FLAG})
     bot = "flagbot[bot]"
+    mark = len(h.emulator.calls.calls())
+    # About one call in five that flagbot makes fails: 5xx, 429, or a secondary rate limit.
     h.emulator.faults.fail("*", 502, times=None, rate=0.08, login=bot)
     h.emulator.faults.too_many_requests("*", retry_after=0, times=None, rate=0.07, login=bot)
     h.emulator.faults.secondary_rate_limit("*", retry_after=0, times=None, rate=0.07, login=bot)
+    approved = [
+        await opened(h, branch=f"ok-{i}", files={f"flags/f{i}.yaml": FLAG}) for i in range(6)
+    ]
+    pending = await opened(h, branch="pending", files={"flags/p.yaml": FLAG})
+    untouched = await opened(h, branch="untouched", files={"flags/u.yaml": FLAG})
     for n in approved:
         h.person("mgr").approve(REPO, n)
         h.person("qa").approve(REPO, n)
     h.person("mgr").approve(REPO, pending)  # QA never validates this one
     await h.settle()
-    faulted = sum(s["faults"] for s in h.emulator.calls.stats().values())
+    bot_calls = [c for c in h.emulator.calls.calls()[mark:] if c.login == bot]
+    faulted = sum(1 for c in bot_calls if c.fault)
     h.emulator.faults.clear()
     for n in approved:
         assert h.pull(n)["merged"], f"approved #{n} was not merged"
         assert len(announcements(h, n)) == 1
-    assert not h.pull(pending)["merged"]
-    assert faulted >= 5, faulted  # the storm really happened
+    assert not h.pull(pending)["merged"] and not h.pull(untouched)["merged"]
+    assert faulted >= 0.1 * len(bot_calls) and faulted >= 8, (faulted, len(bot_calls))
