@@ -87,7 +87,7 @@ def assess(ctx: PullContext) -> DecisionInput:
     changed: list[str] = []
     for f in ctx.files:
         before_path, after_path = old_path(f), new_path(f)
-        changed += [p for p in (before_path, after_path) if p and p not in changed]
+        changed += [p for p in dict.fromkeys((before_path, after_path)) if p and p not in changed]
         if not any(p and is_flag_path(p) for p in (before_path, after_path)):
             continue
         before = after = None

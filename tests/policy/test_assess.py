@@ -116,6 +116,27 @@ def test_rename_is_delete_plus_create_and_both_paths_count_as_changed():
     )
 
 
+def test_a_modified_file_is_one_changed_path():
+    # Counted once, so "too many files" and "changes outside flags/" see GitHub's count.
+    inp = assess(
+        ctx(
+            [
+                ChangedFile("flags/new_checkout_flow.yaml", "modified"),
+                ChangedFile("README.md", "modified"),
+            ],
+            base={"flags/new_checkout_flow.yaml": FLAG},
+            head={
+                "flags/new_checkout_flow.yaml": FLAG.replace(b"percentage: 5 ", b"percentage: 25")
+            },
+        )
+    )
+    assert inp.changed_paths == ("flags/new_checkout_flow.yaml", "README.md")
+    assert decide(inp).reasons == (
+        "Besides flag files this pull request changes README.md. flagbot never merges those; "
+        "move them to a separate pull request.",
+    )
+
+
 def test_moving_a_flag_out_of_flags_is_not_a_flag_change():
     files = [ChangedFile("docs/legacy_search.yaml", "renamed", "flags/legacy_search.yaml")]
     inp = assess(ctx(files, base={"flags/legacy_search.yaml": FLAG}))
