@@ -63,7 +63,11 @@ def seed() -> dict:
 
 
 async def lifecycle(stack, key: str) -> dict[str, Counter]:
-    flag = (ROOT / "flags/new_checkout_flow.yaml").read_text()
+    flag = (
+        (ROOT / "flags/new_checkout_flow.yaml")
+        .read_text()
+        .replace("name: New checkout flow", f"name: {key}")
+    )
     em: Emulator = stack.emulator
     start = len(em.calls.calls(transport=None))
     phases: dict[str, Counter] = {}
@@ -77,8 +81,7 @@ async def lifecycle(stack, key: str) -> dict[str, Counter]:
         await stack.settle()
         calls = since(mark)
         phases[name] = Counter(
-            f"{c.method} {c.route}" + (" (304, free)" if c.not_modified else "")
-            for c in calls
+            f"{c.method} {c.route}" + (" (304, free)" if c.not_modified else "") for c in calls
         )
         phases[name]["__charged__"] = sum(c.charged for c in calls)
 
@@ -93,16 +96,36 @@ async def lifecycle(stack, key: str) -> dict[str, Counter]:
 
     await phase("open", open_pr)
     await phase("manager approval", lambda: em.person("mgr").approve(REPO, pr["number"]))
-    await phase("QA validation + merge + notify", lambda: em.person("qa").approve(REPO, pr["number"]))
+    await phase(
+        "QA validation + merge + notify", lambda: em.person("qa").approve(REPO, pr["number"])
+    )
     assert em.person("dev").pr(REPO, pr["number"])["merged"], "the lifecycle did not merge"
     del start
     return phases
 
 
 async def main() -> int:
-    async with sandbox(seed()) as stack:
-        await lifecycle(stack, "warmup_flag")
-        phases = await lifecycle(stack, "measured_flag")
+    from aiohttp import web
+
+    from tests.receivers import HttpReceiver, smtp_server
+
+    receiver = HttpReceiver()
+    runner = web.AppRunner(receiver.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    with smtp_server() as (mailbox, smtp_url):
+        env = {
+            "FLAGBOT_SLACK_WEBHOOK_URL": f"{url}/slack",
+            "FLAGBOT_AUDIT_WEBHOOK_URL": f"{url}/audit",
+            "FLAGBOT_SMTP_URL": smtp_url,
+        }
+        async with sandbox(seed(), channel_env=env) as stack:
+            await lifecycle(stack, "warmup_flag")
+            phases = await lifecycle(stack, "measured_flag")
+    await runner.cleanup()
+    assert len(receiver.posts) == 4 and len(mailbox.messages) == 2, "notifications missing"
     total = 0
     for name, counter in phases.items():
         charged = counter.pop("__charged__")

@@ -8,6 +8,7 @@ GitHub does not count against the rate limit.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,7 +57,9 @@ class RepoGateway:
     async def files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
         """The pull request's changed files; True when GitHub's 3000-file cap cut the list."""
         out = [
-            ChangedFile(f["filename"], f["status"], f.get("previous_filename"), f.get("sha"))
+            ChangedFile(
+                f["filename"], f["status"], f.get("previous_filename"), f.get("sha"), f.get("patch")
+            )
             async for f in self.gh.getiter(
                 f"/repos/{self.repo}/pulls/{number}/files?per_page={PER_PAGE}",
                 oauth_token=self.token,
@@ -106,17 +109,26 @@ class RepoGateway:
     async def blobs(self, commit: str) -> dict[str, str] | None:
         """Path -> blob id of every file at a commit (one call, cached: a commit never
         changes); None when GitHub truncated the listing (very large repositories)."""
-        key = (self.repo, commit)
-        cache = self.caches.trees
-        if key not in cache:
+
+        async def fetch() -> dict[str, str] | None:
             tree = await self.gh.getitem(
                 f"/repos/{self.repo}/git/trees/{commit}?recursive=1", oauth_token=self.token
             )
-            cache[key] = (
-                None
-                if tree.get("truncated")
-                else {e["path"]: e["sha"] for e in tree.get("tree", ()) if e.get("type") == "blob"}
+            if tree.get("truncated"):
+                return None
+            return {e["path"]: e["sha"] for e in tree.get("tree", ()) if e.get("type") == "blob"}
+
+        return await once(self.caches.trees, (self.repo, commit), fetch)
+
+    async def merge_base(self, base: str, head: str) -> str:
+        """Where the pull request's diff starts (cached: both shas are fixed)."""
+        key = (self.repo, base, head)
+        cache = self.caches.trees
+        if key not in cache:
+            data = await self.gh.getitem(
+                f"/repos/{self.repo}/compare/{base}...{head}?per_page=1", oauth_token=self.token
             )
+            cache[key] = data["merge_base_commit"]["sha"]
         return cache[key]
 
     async def blob(self, sha: str) -> bytes:
@@ -257,6 +269,19 @@ class RepoGateway:
             data={"body": body},
             oauth_token=self.token,
         )
+
+
+async def once(cache: Any, key: Any, fetch: Any) -> Any:
+    """Fetch an immutable value once, even when several coroutines ask at the same moment."""
+    task = cache.get(key)
+    if task is None:
+        task = cache[key] = asyncio.ensure_future(fetch())
+    try:
+        return await asyncio.shield(task)
+    except Exception:
+        if cache.get(key) is task:
+            del cache[key]
+        raise
 
 
 def has_marker(comments: Sequence[dict[str, Any]], marker: str, login: str | None) -> bool:

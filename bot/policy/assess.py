@@ -22,6 +22,7 @@ from bot.policy.codeowners import CodeOwners, load_codeowners
 from bot.policy.config import POLICY_PATH, load_policy
 from bot.policy.decision import DecisionInput, PullRequestFacts
 from bot.policy.model import Policy
+from bot.policy.patch import reverse_patch
 from bot.policy.reviews import Review
 from bot.validation import Repository, duplicate_keys
 
@@ -32,13 +33,14 @@ class ChangedFile:
     status: str  # GitHub's: added, removed, modified, renamed, copied, changed, unchanged
     previous_path: str | None = None
     sha: str | None = None  # blob id of the head version (None when removed)
+    patch: str | None = None  # GitHub's unified diff from the merge base (absent when large)
 
 
 @dataclass(frozen=True, slots=True)
 class PullContext:
     pr: PullRequestFacts
     files: tuple[ChangedFile, ...]
-    base_files: Mapping[str, bytes]  # flag files at the base commit (the old side)
+    base_files: Mapping[str, bytes]  # flag files' old side: at the merge base, as in the diff
     head_files: Mapping[str, bytes]  # flag files at the head commit (the new side)
     policy_file: bytes | None  # .github/flagbot.yml at the base commit
     codeowners: tuple[str, bytes] | None  # (path, content) at the base commit
@@ -48,7 +50,7 @@ class PullContext:
 
 
 def old_path(f: ChangedFile) -> str | None:
-    if f.status == "added":
+    if f.status in ("added", "copied"):  # a copy leaves its source in place: nothing removed
         return None
     return f.previous_path or f.path
 
@@ -62,6 +64,36 @@ def wanted_contents(files: tuple[ChangedFile, ...]) -> tuple[list[str], list[str
     base = [p for f in files if (p := old_path(f)) and is_flag_path(p)]
     head = [p for f in files if (p := new_path(f)) and is_flag_path(p)]
     return base, head
+
+
+def old_versions(
+    files: tuple[ChangedFile, ...], head: Mapping[str, bytes]
+) -> tuple[dict[str, bytes], list[str]]:
+    """Old sides recovered from each file's patch and new side; and the paths that could not
+    be (no patch, or it did not fit), which must be read at the merge base."""
+    recovered: dict[str, bytes] = {}
+    missing: list[str] = []
+    for f in files:
+        before = old_path(f)
+        if before is None or not is_flag_path(before):
+            continue
+        after = new_path(f)
+        new = head.get(after, b"") if after is not None else b""
+        if after is not None and after not in head:
+            missing.append(before)
+            continue
+        if f.status == "renamed" and not f.patch:  # a pure rename: same content
+            recovered[before] = new
+            continue
+        try:
+            old = reverse_patch(new.decode("utf-8"), f.patch) if f.patch else None
+        except UnicodeDecodeError:
+            old = None
+        if old is None:
+            missing.append(before)
+        else:
+            recovered[before] = old.encode("utf-8")
+    return recovered, missing
 
 
 def paths_after(base_paths: tuple[str, ...], files: tuple[ChangedFile, ...]) -> tuple[str, ...]:

@@ -16,11 +16,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from cachetools import LRUCache
+
 from bot.flags.location import is_flag_path
 from bot.gh.pulls import RepoGateway, has_marker
 from bot.notify.channels import notify_all
 from bot.notify.notice import change_applied
-from bot.policy.assess import PullContext, assess, paths_after, wanted_contents
+from bot.policy.assess import (
+    PullContext,
+    assess,
+    old_versions,
+    paths_after,
+    wanted_contents,
+)
 from bot.policy.codeowners import CODEOWNERS_LOCATIONS
 from bot.policy.config import POLICY_PATH
 from bot.policy.decision import (
@@ -65,10 +73,14 @@ class Reconciler:
     # A merge younger than this is being announced by whoever merged it (maybe another
     # replica); only older unannounced merges are announced here (crash recovery).
     announce_grace: float = 60.0
+    # Pull requests this process merged (and announced): final, so later events need no reads.
+    merged: LRUCache[tuple[str, int], bool] = field(default_factory=lambda: LRUCache(4096))
 
     async def reconcile(
         self, repo: str, number: int, installation_id: int | None = None, *, fresh: bool = False
     ) -> Outcome:
+        if (repo, number) in self.merged:
+            return Outcome(number, None)
         gw = await self.gateway_for(repo, installation_id)
         pull = await gw.pull(number)
         if pull["state"] == "closed" and not pull.get("merged"):
@@ -112,12 +124,12 @@ class Reconciler:
             ),
         )
         files, truncated = await gw.files(number)
-        base_paths, head_paths = wanted_contents(files)
+        _, head_paths = wanted_contents(files)
         head_blobs = {f.path: f.sha for f in files if f.sha}
 
         async def at_base(paths: list[str]) -> dict[str, bytes]:
-            """Files at the base commit: ids from one tree listing, bytes by blob id (cached
-            across commits, since unchanged files keep their id)."""
+            """Files at the base commit (the policy): ids from one tree listing, bytes by blob
+            id (cached across commits, since unchanged files keep their id)."""
             tree = await gw.blobs(base_sha)
             if tree is None:  # truncated listing: ask for each file
                 found = await asyncio.gather(*(gw.file_at(p, base_sha) for p in paths))
@@ -139,23 +151,34 @@ class Reconciler:
                 return False
             return has_marker(await gw.comments(number), COMMENT_MARKER, self.bot_login)
 
+        async def at_merge_base(head: dict[str, bytes]) -> dict[str, bytes]:
+            """The old side of each flag file: the pull request's patch reversed onto the new
+            side; read from the merge base only when GitHub sent no usable patch."""
+            old, missing = old_versions(files, head)
+            if missing:
+                start = await gw.merge_base(base_sha, head_sha)
+                found = await asyncio.gather(*(gw.file_at(p, start) for p in missing))
+                old.update({p: c for p, c in zip(missing, found, strict=True) if c is not None})
+            return old
+
         policy_paths = [POLICY_PATH, *CODEOWNERS_LOCATIONS]
-        reviews, base, head, done, tree = await asyncio.gather(
+        reviews, policy_files, head, done, tree = await asyncio.gather(
             gw.reviews(number),
-            at_base([*policy_paths, *base_paths]),
+            at_base(policy_paths),
             at_head(head_paths),
             notified(),
             gw.blobs(base_sha),
         )
-        owners_path = next((p for p in CODEOWNERS_LOCATIONS if p in base), None)
+        base = await at_merge_base(head)
+        owners_path = next((p for p in CODEOWNERS_LOCATIONS if p in policy_files), None)
         flag_paths = paths_after(tuple(p for p in tree if is_flag_path(p)), files) if tree else None
         ctx = PullContext(
             pr=replace(facts, notified=done),
             files=files,
             base_files=base,
             head_files=head,
-            policy_file=base.get(POLICY_PATH),
-            codeowners=(owners_path, base[owners_path]) if owners_path else None,
+            policy_file=policy_files.get(POLICY_PATH),
+            codeowners=(owners_path, policy_files[owners_path]) if owners_path else None,
             reviews=reviews,
             head_flag_paths=flag_paths,
             files_truncated=truncated,
@@ -204,6 +227,7 @@ class Reconciler:
             )
             await self._report(gw, pr.head_sha, check_output(refused, inp.changes, ()))
             return Outcome(pr.number, refused, merge_status=result.status)
+        self.merged[(gw.repo, pr.number)] = True
         merged = Decision("notify", "Merged", "success", (), decision.roles, decision.approvers)
         notified = False
         if policy.notify_on_complete:

@@ -176,3 +176,28 @@ def test_missing_codeowners_fails_closed():
     )
     d = decide(inp)
     assert d.step == "rejected" and "no code owner" in d.reasons[0]
+
+
+def test_old_sides_come_from_reversing_each_patch():
+    from bot.policy.assess import old_versions
+
+    old = FLAG
+    new = FLAG.replace(b"percentage: 5 ", b"percentage: 25")
+    lines = old.decode().splitlines()
+    i = next(k for k, line in enumerate(lines) if "percentage:" in line)
+    hunk = [f"@@ -{i + 1},1 +{i + 1},1 @@", "-" + lines[i], "+" + lines[i].replace("5 ", "25")]
+    files = (
+        ChangedFile("flags/new_checkout_flow.yaml", "modified", patch="\n".join(hunk)),
+        ChangedFile("flags/gone.yaml", "removed", patch="@@ -1 +0,0 @@\n-name: Gone"),
+        ChangedFile("flags/b.yaml", "renamed", "flags/a.yaml"),
+        ChangedFile("flags/c.yaml", "modified"),  # no patch: must be read
+        ChangedFile("flags/copy.yaml", "copied", "flags/new_checkout_flow.yaml"),
+    )
+    head = {"flags/new_checkout_flow.yaml": new, "flags/b.yaml": b"name: B\n", "flags/c.yaml": b""}
+    recovered, missing = old_versions(files, head)
+    assert recovered == {
+        "flags/new_checkout_flow.yaml": old,
+        "flags/gone.yaml": b"name: Gone\n",
+        "flags/a.yaml": b"name: B\n",
+    }
+    assert missing == ["flags/c.yaml"]

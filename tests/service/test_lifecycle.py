@@ -53,3 +53,24 @@ async def test_create_flag_manager_then_qa_then_merged_and_announced(harness):
     assert (record["approver"], record["validator"]) == ("mgr", "qa")
     [mail] = h.mailbox.messages
     assert "new_checkout_flow" in mail["Subject"]
+
+
+async def test_base_moving_on_does_not_show_as_part_of_the_change(harness):
+    # The PR edits a flag's description; meanwhile the rollout job bumps that flag on main.
+    # What reviewers see (and the change type) is the pull request's own diff.
+    h = harness
+    path = "flags/legacy_search.yaml"
+    text = (ROOT / path).read_text()
+    edited = text.replace("Route search to the old Solr cluster.", "Clearer words.")
+    n = h.open("dev", {path: edited}, branch="describe", title="Describe legacy search")
+    await h.settle()
+    on_main = text.replace("tags: [search]", "tags: [search, legacy]")
+    h.emulator.push_files(REPO, "main", {path: on_main}, message="tag it on main")
+    h.person("dev").edit_pr(REPO, n, body="rebased? no")
+    await h.settle()
+    summary = h.check_run(n)["output"]["summary"]
+    assert (
+        "| `legacy_search` | production | update | `description`: "
+        '`"Route search to the old Solr cluster."` → `"Clearer words."` |'
+    ) in summary
+    assert "tags" not in summary  # main's own change is not this pull request's
