@@ -13,6 +13,7 @@ from collections.abc import Hashable
 from typing import Any
 
 import aiohttp
+import orjson
 from aiohttp import web
 from gidgethub.sansio import Event
 
@@ -117,7 +118,7 @@ class Service:
         while True:
             headers, body = await self._deliveries.get()
             try:
-                event = Event.from_http(headers, body, secret=self.config.webhook_secret)
+                event = parse_event(headers, body)
                 found: list[events.Work | events.BaseChanged] = []
                 await events.router.dispatch(event, found.append)
                 for item in found:
@@ -182,6 +183,20 @@ class Service:
         task = asyncio.create_task(later())
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
+
+
+def parse_event(headers: dict[str, str], body: bytes) -> Event:
+    """A verified delivery as a gidgethub event. The signature was checked when the delivery
+    was acknowledged; JSON is parsed with orjson (several times faster than the standard
+    library on GitHub's 20-30 KB payloads); form-encoded deliveries go through gidgethub."""
+    if headers.get("content-type", "").startswith("application/json"):
+        return Event(
+            orjson.loads(body),
+            event=headers["x-github-event"],
+            delivery_id=headers["x-github-delivery"],
+        )
+    unsigned = {k: v for k, v in headers.items() if not k.startswith("x-hub-signature")}
+    return Event.from_http(unsigned, body)
 
 
 def make_app(config: ServiceConfig) -> web.Application:
