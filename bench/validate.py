@@ -32,7 +32,15 @@ roles:
 require:
   environments: {staging: [manager]}
   rules:
-    - {name: emergency-off, when: {change_type: toggle, enabled: false}, roles: [oncall]}
+    - name: emergency-off
+      when: {environment: production, change_type: toggle, enabled: false}
+      roles: [oncall]
+"""
+
+CODEOWNERS = """\
+*                @acme/platform
+/flags/          @acme/eng-managers @acme/qa @acme/oncall
+/flags/staging/  @acme/eng-managers @acme/qa
 """
 
 BOOLEAN = """\
@@ -88,6 +96,7 @@ enabled: true
 def generate(root: Path, count: int) -> None:
     (root / ".github").mkdir()
     (root / ".github" / "flagbot.yml").write_text(POLICY)
+    (root / ".github" / "CODEOWNERS").write_text(CODEOWNERS)
     (root / "flags" / "staging").mkdir(parents=True)
     for i in range(count):
         kind = i % 4

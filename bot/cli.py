@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 
-COMMANDS: tuple[str, ...] = ("validate", "rollout", "plan")
+COMMANDS: tuple[str, ...] = ("validate", "changes", "plan", "rollout", "serve", "emulator")
 
 
 def build_parser() -> argparse.ArgumentParser:

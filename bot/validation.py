@@ -43,7 +43,7 @@ class Validation:
     repository: Repository
     diagnostics: tuple[Diagnostic, ...]
     flag_paths: tuple[str, ...]  # every file read as a flag
-    policy_paths: tuple[str, ...]  # flagbot.yml, when present
+    policy_paths: tuple[str, ...]  # flagbot.yml and CODEOWNERS, when present
 
     @property
     def ok(self) -> bool:
@@ -59,7 +59,7 @@ class Validation:
         )
 
     def summary(self) -> str:
-        """One line for people: `5 flags, 1 policy file: no problems`."""
+        """One line for people: `5 flags, 2 policy files: no problems`."""
         counts = (
             f"{_plural(len(self.flag_paths), 'flag')}, "
             f"{_plural(len(self.policy_paths), 'policy file')}"
@@ -118,7 +118,14 @@ def declared_environments(repo: Repository) -> Iterable[Diagnostic]:
             )
 
 
-CHECKS: tuple[Check, ...] = (duplicate_keys, declared_environments)
+def _policy_checks() -> tuple[Check, ...]:
+    # Imported late: coverage builds on this module's Repository.
+    from bot.policy.coverage import approvable, codeowners_syntax
+
+    return (codeowners_syntax, approvable)
+
+
+CHECKS: tuple[Check, ...] = (duplicate_keys, declared_environments, *_policy_checks())
 
 
 def validate_snapshot(
@@ -165,5 +172,8 @@ def validate_snapshot(
     repo = Repository(snapshot, policy, tuple(flags), tuple(locations))
     for check in checks:
         diagnostics += check(repo)
-    policy_paths = (POLICY_PATH,) if POLICY_PATH in snapshot else ()
+    from bot.policy.codeowners import locate as locate_codeowners
+
+    owners_path = locate_codeowners(snapshot.__contains__)
+    policy_paths = tuple(p for p in (POLICY_PATH, owners_path) if p and p in snapshot)
     return Validation(repo, tuple(diagnostics), flag_paths, policy_paths)

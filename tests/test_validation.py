@@ -12,14 +12,19 @@ from bot.validation import CHECKS, Repository, validate_snapshot
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = b'roles:\n  manager: ["@m/m"]\n  qa: ["@q/q"]\n'
 FLAG = b"name: A flag\n"
+CODEOWNERS = (".github/CODEOWNERS", b"/flags/ @m/m @q/q\n")
+BASE = {POLICY_PATH: POLICY, CODEOWNERS[0]: CODEOWNERS[1]}
 
 
 def repository_snapshot() -> dict[str, bytes]:
-    files = [ROOT / POLICY_PATH, *(ROOT / "flags").rglob("*")]
+    files = [ROOT / POLICY_PATH, ROOT / CODEOWNERS[0], *(ROOT / "flags").rglob("*")]
     return {
         p.relative_to(ROOT).as_posix(): p.read_bytes()
         for p in files
-        if p.is_file() and (is_flag_path(p.relative_to(ROOT).as_posix()) or p.name == "flagbot.yml")
+        if p.is_file()
+        and (
+            is_flag_path(p.relative_to(ROOT).as_posix()) or p.name in ("flagbot.yml", "CODEOWNERS")
+        )
     }
 
 
@@ -38,13 +43,13 @@ def test_this_repositorys_flags_and_policy_are_clean():
     assert (checkout.enabled, checkout.default, checkout.value) == (True, False, True)
     assert checkout.rollout.percentage == 5
     assert checkout.rollout.stages == (5, 25, 50, 75, 100)
-    assert result.summary() == f"{len(result.flag_paths)} flags, 1 policy file: no problems"
+    assert result.summary() == f"{len(result.flag_paths)} flags, 2 policy files: no problems"
 
 
 def test_the_same_key_twice_in_one_environment():
     result = validate_snapshot(
         {
-            POLICY_PATH: POLICY,
+            **BASE,
             "flags/a.yaml": FLAG,
             "flags/a.yml": FLAG,
             "flags/staging/a.yaml": FLAG,
@@ -56,23 +61,17 @@ def test_the_same_key_twice_in_one_environment():
 
 
 def test_keys_differing_only_in_case_clash():
-    result = validate_snapshot(
-        {POLICY_PATH: POLICY, "flags/Beta.yaml": FLAG, "flags/beta.yaml": FLAG}
-    )
+    result = validate_snapshot({**BASE, "flags/Beta.yaml": FLAG, "flags/beta.yaml": FLAG})
     assert {d.code for d in result.diagnostics} == {"duplicate-flag"}
 
 
 def test_a_default_environment_folder_clashes_with_top_level_files():
-    result = validate_snapshot(
-        {POLICY_PATH: POLICY, "flags/a.yaml": FLAG, "flags/production/a.yaml": FLAG}
-    )
+    result = validate_snapshot({**BASE, "flags/a.yaml": FLAG, "flags/production/a.yaml": FLAG})
     assert len(result.diagnostics) == 2
 
 
 def test_a_broken_flag_still_takes_part_in_the_duplicate_check():
-    result = validate_snapshot(
-        {POLICY_PATH: POLICY, "flags/a.yaml": b"name: 1\n", "flags/a.yml": FLAG}
-    )
+    result = validate_snapshot({**BASE, "flags/a.yaml": b"name: 1\n", "flags/a.yml": FLAG})
     assert codes(result) == [
         ("flags/a.yaml", "duplicate-flag"),
         ("flags/a.yaml", "wrong-type"),
@@ -83,12 +82,12 @@ def test_a_broken_flag_still_takes_part_in_the_duplicate_check():
 def test_environment_folders_must_be_declared_when_environments_are_listed():
     policy = POLICY + b"environments: [production, staging]\n"
     result = validate_snapshot(
-        {POLICY_PATH: policy, "flags/qa/a.yaml": FLAG, "flags/staging/b.yaml": FLAG}
+        {**BASE, POLICY_PATH: policy, "flags/qa/a.yaml": FLAG, "flags/staging/b.yaml": FLAG}
     )
     assert codes(result) == [("flags/qa/a.yaml", "unknown-environment")]
     assert "add it there or move the file" in result.diagnostics[0].message
     # Without the list, any folder is an environment.
-    assert validate_snapshot({POLICY_PATH: POLICY, "flags/qa/a.yaml": FLAG}).ok
+    assert validate_snapshot({**BASE, "flags/qa/a.yaml": FLAG}).ok
 
 
 def test_the_policy_sets_the_default_environment_and_every():
@@ -114,7 +113,7 @@ def test_a_missing_or_broken_policy_is_reported_and_flags_are_still_checked():
 def test_files_that_are_not_flags_are_ignored():
     result = validate_snapshot(
         {
-            POLICY_PATH: POLICY,
+            **BASE,
             "flags/README.md": b"\xff",
             "src/x.yaml": b": :",
             "flags/a.yaml": FLAG,
@@ -129,16 +128,16 @@ def test_checks_are_pluggable():
             if flag.status == "archived":
                 yield Diagnostic(flag.path, 1, 1, "archived", "warning", "archived")
 
-    snapshot = {POLICY_PATH: POLICY, "flags/a.yaml": FLAG + b"status: archived\n"}
+    snapshot = {**BASE, "flags/a.yaml": FLAG + b"status: archived\n"}
     result = validate_snapshot(snapshot, checks=(*CHECKS, no_archived))
     assert [d.code for d in result.diagnostics] == ["archived"]
     assert result.ok  # warnings do not fail
-    assert result.summary() == "1 flag, 1 policy file: 1 warning in 1 file"
+    assert result.summary() == "1 flag, 2 policy files: 1 warning in 1 file"
 
 
 def test_restricting_to_some_paths():
     result = validate_snapshot(
-        {POLICY_PATH: POLICY, "flags/a.yaml": b"name: 1\n", "flags/staging/b.yaml": b"name: 1\n"}
+        {**BASE, "flags/a.yaml": b"name: 1\n", "flags/staging/b.yaml": b"name: 1\n"}
     )
     only = result.restricted(lambda p: p.startswith("flags/staging/"))
     assert [d.path for d in only.diagnostics] == ["flags/staging/b.yaml"]

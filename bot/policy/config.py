@@ -40,7 +40,7 @@ MERGE_METHODS = ("merge", "squash", "rebase")
 CHANNEL_TYPES = ("slack", "webhook", "email")
 CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
     "slack": ("type", "url_env"),
-    "webhook": ("type", "url_env"),
+    "webhook": ("type", "url_env", "secret_env"),
     "email": ("type", "smtp_env", "to", "from"),
 }
 CHANNEL_REQUIRED: dict[str, tuple[str, ...]] = {
@@ -381,9 +381,22 @@ class _PolicyReader:
             to = self.emails(m["to"], (*where, "to")) if "to" in m else ()
             if "from" in m:
                 sender = self.email(m["from"], (*where, "from"))
+        options: dict[str, Any] = {}
+        if kind == "webhook" and "secret_env" in m:
+            # The receiver verifies X-Flagbot-Signature-256 with the secret this variable holds.
+            secret_env = self.env_var(m["secret_env"], (*where, "secret_env"))
+            if secret_env:
+                options["secret_env"] = secret_env
         if env is None:
             return None
-        return Channel(type=kind, name=name, url_env=env, to=to, sender=sender)  # type: ignore[arg-type]
+        return Channel(
+            type=kind,  # type: ignore[arg-type]
+            name=name,
+            url_env=env,
+            to=to,
+            sender=sender,
+            options=options,
+        )
 
     def env_var(self, value: Any, where: Path) -> str | None:
         name = self.f.string(value, where)

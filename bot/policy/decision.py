@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.diagnostics import Diagnostic
+from bot.flags.location import is_flag_path
 from bot.policy.changes import ChangeRequest
 from bot.policy.model import Policy
 from bot.policy.reviews import Review, latest_reviews
@@ -95,10 +96,6 @@ class Decision:
     @property
     def should_merge(self) -> bool:
         return self.step == "apply_change"
-
-
-def is_flag_path(path: str) -> bool:
-    return path.startswith("flags/") and path.endswith((".yaml", ".yml"))
 
 
 def role_label(role: str) -> str:

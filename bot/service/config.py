@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.gh.retry import DEFAULT_POLICY, RetryPolicy
+
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_MAX_BODY = 5 * 1024 * 1024  # GitHub caps payloads at 25 MB; flag events are ~30 KB
 
@@ -25,6 +27,8 @@ class ServiceConfig:
     max_body: int = DEFAULT_MAX_BODY
     workers: int = 8
     channel_env: Mapping[str, str] | None = None  # where channel URLs are looked up
+    retry: RetryPolicy = DEFAULT_POLICY
+    announce_grace: float = 60.0  # see Reconciler.announce_grace
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:

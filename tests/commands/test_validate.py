@@ -19,6 +19,7 @@ POLICY = 'roles:\n  manager: ["@m/m"]\n  qa: ["@q/q"]\n'
 def repo(tmp_path, monkeypatch) -> Path:
     (tmp_path / ".github").mkdir()
     (tmp_path / ".github" / "flagbot.yml").write_text(POLICY)
+    (tmp_path / ".github" / "CODEOWNERS").write_text("/flags/ @m/m @q/q\n")
     (tmp_path / "flags" / "staging").mkdir(parents=True)
     (tmp_path / "flags" / "good.yaml").write_text("name: Good\n")
     (tmp_path / "flags" / "staging" / "also_good.yml").write_text("name: Also good\n")
@@ -35,7 +36,7 @@ def test_a_clean_repository(repo, capsys):
     assert main(["validate"]) == 0
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.strip() == "2 flags, 1 policy file: no problems"
+    assert err.strip() == "2 flags, 2 policy files: no problems"
 
 
 def test_problems_in_text(repo, capsys):
@@ -45,7 +46,7 @@ def test_problems_in_text(repo, capsys):
     assert out.strip() == (
         "flags/bad.yaml:3:15: rollout.percentage must be between 0 and 100, got 120"
     )
-    assert err.strip() == "3 flags, 1 policy file: 1 error in 1 file"
+    assert err.strip() == "3 flags, 2 policy files: 1 error in 1 file"
 
 
 def test_problems_as_github_annotations(repo, capsys):
@@ -134,4 +135,4 @@ def test_this_repository_validates_through_the_console_entry_point():
         [sys.executable, "-m", "bot", "validate"], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stderr.strip().endswith("1 policy file: no problems")
+    assert done.stderr.strip().endswith("2 policy files: no problems")

@@ -179,3 +179,16 @@ def test_role_names_and_owner_lists_are_checked():
     assert messages("roles: [manager, qa]\n") == [
         "roles must be a mapping (`field: value` lines), got a list"
     ]
+
+
+def test_webhook_channel_may_name_a_signing_secret_variable():
+    from bot.policy.config import load_policy
+
+    policy, problems = load_policy(
+        b'roles: {manager: ["@a/m"], qa: ["@a/q"]}\n'
+        b"notifications:\n  audit:\n    type: webhook\n    url_env: AUDIT_URL\n"
+        b"    secret_env: AUDIT_SECRET\n"
+    )
+    assert problems == []
+    [channel] = policy.channels
+    assert channel.options == {"secret_env": "AUDIT_SECRET"}

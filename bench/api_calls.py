@@ -1,0 +1,142 @@
+"""REST calls one whole flag lifecycle costs against GitHub's rate limit.
+
+Open a pull request creating a flag, manager approval, QA validation, merge, announcement:
+counted from the emulator's call log for flagbot's own identity, with warm caches (one
+lifecycle runs first, so policy files, memberships and check-run lookups are warm where they
+can be). A 304 answer to a conditional request is free on GitHub and counted as free here.
+Goal: <= 15 charged calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.emulator.emulator import Emulator  # noqa: E402
+from bot.emulator.testing import REPO, seed_for  # noqa: E402
+from bot.sandbox import sandbox  # noqa: E402
+
+BOT = "flagbot[bot]"
+GOAL = 15
+
+
+def files() -> dict[str, str]:
+    out = {"README.md": "# flags\n"}
+    for rel in (".github/flagbot.yml", ".github/CODEOWNERS"):
+        out[rel] = (ROOT / rel).read_text()
+    for p in sorted((ROOT / "flags").rglob("*.yaml")):
+        rel = p.relative_to(ROOT).as_posix()
+        if rel != "flags/new_checkout_flow.yaml":
+            out[rel] = p.read_text()
+    return out
+
+
+def seed() -> dict:
+    people = ("dev", "mgr", "qa", "oncall")
+    return seed_for(
+        files(),
+        users=[{"login": u, "token": f"{u}-token"} for u in people],
+        orgs=[
+            {
+                "login": "acme",
+                "teams": [
+                    {"slug": "eng-managers", "members": ["mgr"]},
+                    {"slug": "qa", "members": ["qa"]},
+                    {"slug": "oncall", "members": ["oncall"]},
+                ],
+            }
+        ],
+        repos=[
+            {
+                "full_name": REPO,
+                "default_branch": "main",
+                "files": files(),
+                "collaborators": {u: "write" for u in people},
+            }
+        ],
+    )
+
+
+async def lifecycle(stack, key: str) -> dict[str, Counter]:
+    flag = (
+        (ROOT / "flags/new_checkout_flow.yaml")
+        .read_text()
+        .replace("name: New checkout flow", f"name: {key}")
+    )
+    em: Emulator = stack.emulator
+    start = len(em.calls.calls(transport=None))
+    phases: dict[str, Counter] = {}
+
+    def since(mark: int) -> list:
+        return [c for c in em.calls.calls(transport=None)[mark:] if c.login == BOT]
+
+    async def phase(name: str, action) -> None:
+        mark = len(em.calls.calls(transport=None))
+        action()
+        await stack.settle()
+        calls = since(mark)
+        phases[name] = Counter(
+            f"{c.method} {c.route}" + (" (304, free)" if c.not_modified else "") for c in calls
+        )
+        phases[name]["__charged__"] = sum(c.charged for c in calls)
+
+    pr: dict = {}
+
+    def open_pr() -> None:
+        pr.update(
+            em.person("dev").propose(
+                REPO, {f"flags/{key}.yaml": flag}, branch=key, title=f"Create {key}"
+            )
+        )
+
+    await phase("open", open_pr)
+    await phase("manager approval", lambda: em.person("mgr").approve(REPO, pr["number"]))
+    await phase(
+        "QA validation + merge + notify", lambda: em.person("qa").approve(REPO, pr["number"])
+    )
+    assert em.person("dev").pr(REPO, pr["number"])["merged"], "the lifecycle did not merge"
+    del start
+    return phases
+
+
+async def main() -> int:
+    from aiohttp import web
+
+    from tests.receivers import HttpReceiver, smtp_server
+
+    receiver = HttpReceiver()
+    runner = web.AppRunner(receiver.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    with smtp_server() as (mailbox, smtp_url):
+        env = {
+            "FLAGBOT_SLACK_WEBHOOK_URL": f"{url}/slack",
+            "FLAGBOT_AUDIT_WEBHOOK_URL": f"{url}/audit",
+            "FLAGBOT_SMTP_URL": smtp_url,
+        }
+        async with sandbox(seed(), channel_env=env) as stack:
+            await lifecycle(stack, "warmup_flag")
+            phases = await lifecycle(stack, "measured_flag")
+    await runner.cleanup()
+    assert len(receiver.posts) == 4 and len(mailbox.messages) == 2, "notifications missing"
+    total = 0
+    for name, counter in phases.items():
+        charged = counter.pop("__charged__")
+        total += charged
+        print(f"{name}: {charged} charged")
+        for call, n in sorted(counter.items()):
+            print(f"    {n} x {call}")
+    verdict = "meets" if total <= GOAL else "MISSES"
+    print(f"whole lifecycle: {total} charged REST calls (goal <= {GOAL}: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))

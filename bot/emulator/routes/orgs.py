@@ -1,0 +1,129 @@
+"""Organizations and teams: team memberships (active or pending; members of child teams count
+as members of the parent) and team member lists."""
+
+from __future__ import annotations
+
+from bot.emulator.api.common import actor, ctx
+from bot.emulator.api.pagination import paginated
+from bot.emulator.api.router import Request, Response, Router, no_content, ok
+from bot.emulator.auth import Actor
+from bot.emulator.errors import ApiError, not_found
+from bot.emulator.render.core import organization, team, user_by_login
+from bot.emulator.state import Org, Team
+from bot.emulator.world import World
+
+
+def _visible_org(world: World, req: Request) -> Org:
+    return world.state.org(req.params["org"])
+
+
+def _check_members_access(world: World, who: Actor, org: Org) -> None:
+    """Team data needs org membership (users) or `members` permission (installations)."""
+    if who.kind == "anonymous":
+        raise ApiError(401, "Requires authentication")
+    if who.kind == "app":
+        raise ApiError(403, "Resource not accessible by integration")
+    if who.kind == "installation":
+        assert who.installation is not None and who.token is not None
+        if who.installation.account.lower() != org.login.lower():
+            raise not_found()
+        if "members" not in who.token.permissions:
+            raise ApiError(403, "Resource not accessible by integration")
+        return
+    assert who.user is not None
+    if not org.is_member(who.user.login):
+        raise not_found()
+
+
+def _team(world: World, req: Request) -> tuple[Org, Team]:
+    org = _visible_org(world, req)
+    _check_members_access(world, actor(req), org)
+    t = org.teams.get(req.params["team_slug"])
+    if t is None:
+        raise not_found()
+    return org, t
+
+
+def get_org(world: World, req: Request) -> Response:
+    org = _visible_org(world, req)
+    out = organization(ctx(world, req), org)
+    out.update({"html_url": ctx(world, req).html(f"/{org.login}"), "type": "Organization"})
+    return ok(out)
+
+
+def list_teams(world: World, req: Request) -> Response:
+    org = _visible_org(world, req)
+    _check_members_access(world, actor(req), org)
+    c = ctx(world, req)
+    return paginated(req, sorted(org.teams.values(), key=lambda t: t.id), lambda t: team(c, t))
+
+
+def get_team(world: World, req: Request) -> Response:
+    _, t = _team(world, req)
+    return ok(team(ctx(world, req), t))
+
+
+def team_membership(world: World, req: Request) -> Response:
+    org, t = _team(world, req)
+    login = req.params["username"]
+    if login.lower() not in world.state.users:
+        raise not_found()
+    user = world.state.users[login.lower()]
+    found = org.team_membership(t.slug, user.login)
+    if found is None:
+        raise not_found()
+    role, state = found
+    url = ctx(world, req).api(
+        f"/organizations/{org.account.id}/team/{t.id}/memberships/{user.login}"
+    )
+    return ok({"url": url, "role": role, "state": state})
+
+
+def team_members(world: World, req: Request) -> Response:
+    org, t = _team(world, req)
+    role = req.query.get("role", "all")
+    if role not in ("all", "member", "maintainer"):
+        raise ApiError(422, "role must be one of all, member or maintainer")
+    members = org.team_members(t.slug)
+    logins = sorted((m for m, r in members.items() if role == "all" or r == role), key=str.lower)
+    c = ctx(world, req)
+    return paginated(req, logins, lambda login: user_by_login(c, login))
+
+
+def org_member(world: World, req: Request) -> Response:
+    org = _visible_org(world, req)
+    _check_members_access(world, actor(req), org)
+    if org.is_member(req.params["username"]):
+        return no_content()
+    raise not_found()
+
+
+def org_membership(world: World, req: Request) -> Response:
+    org = _visible_org(world, req)
+    _check_members_access(world, actor(req), org)
+    login = req.params["username"]
+    if not org.is_member(login):
+        raise not_found()
+    c = ctx(world, req)
+    return ok(
+        {
+            "url": c.api(f"/orgs/{org.login}/memberships/{login}"),
+            "state": "active",
+            "role": "admin" if login in org.owners else "member",
+            "organization_url": c.api(f"/orgs/{org.login}"),
+            "organization": organization(c, org),
+            "user": user_by_login(c, login),
+        }
+    )
+
+
+def register(router: Router) -> None:
+    o = "/orgs/{org}"
+    t = o + "/teams/{team_slug}"
+    router.add("GET", o, get_org)
+    router.add("GET", o + "/teams", list_teams)
+    router.add("GET", t, get_team)
+    router.add("GET", t + "/memberships/{username}", team_membership)
+    router.add("GET", t + "/members", team_members)
+    router.add("GET", o + "/members/{username}", org_member)
+    router.add("GET", o + "/memberships/{username}", org_membership)

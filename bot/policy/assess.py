@@ -1,0 +1,216 @@
+"""From what the service read on GitHub (raw bytes) to the decision's input: load, validate,
+classify and look up owners. Pure, so the whole path from file contents to decision is tested
+without a network.
+
+Policy and CODEOWNERS come from the pull request's BASE commit only; flag files are loaded
+with the base policy's defaults. Head files that fail to load become validation problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import yaml
+
+from bot.diagnostics import Diagnostic
+from bot.flags.load import load_flag
+from bot.flags.location import FlagLocation, is_flag_path, locate
+from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
+from bot.policy.changes import FileVersions, classify
+from bot.policy.codeowners import CodeOwners, load_codeowners
+from bot.policy.config import POLICY_PATH, load_policy
+from bot.policy.decision import DecisionInput, PullRequestFacts
+from bot.policy.model import Policy
+from bot.policy.patch import reverse_patch
+from bot.policy.reviews import Review
+from bot.validation import Repository, duplicate_keys
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedFile:
+    path: str
+    status: str  # GitHub's: added, removed, modified, renamed, copied, changed, unchanged
+    previous_path: str | None = None
+    sha: str | None = None  # blob id of the head version (None when removed)
+    patch: str | None = None  # GitHub's unified diff from the merge base (absent when large)
+
+
+@dataclass(frozen=True, slots=True)
+class PullContext:
+    pr: PullRequestFacts
+    files: tuple[ChangedFile, ...]
+    base_files: Mapping[str, bytes]  # flag files' old side: at the merge base, as in the diff
+    head_files: Mapping[str, bytes]  # flag files at the head commit (the new side)
+    policy_file: bytes | None  # .github/flagbot.yml at the base commit
+    codeowners: tuple[str, bytes] | None  # (path, content) at the base commit
+    reviews: tuple[Review, ...]
+    head_flag_paths: tuple[str, ...] | None = None  # every flag path at head, for collisions
+    files_truncated: bool = False
+
+
+def old_path(f: ChangedFile) -> str | None:
+    if f.status in ("added", "copied"):  # a copy leaves its source in place: nothing removed
+        return None
+    return f.previous_path or f.path
+
+
+def new_path(f: ChangedFile) -> str | None:
+    return None if f.status == "removed" else f.path
+
+
+def wanted_contents(files: tuple[ChangedFile, ...]) -> tuple[list[str], list[str]]:
+    """Which flag files the service must fetch: (at base, at head)."""
+    base = [p for f in files if (p := old_path(f)) and is_flag_path(p)]
+    head = [p for f in files if (p := new_path(f)) and is_flag_path(p)]
+    return base, head
+
+
+def old_versions(
+    files: tuple[ChangedFile, ...], head: Mapping[str, bytes]
+) -> tuple[dict[str, bytes], list[str]]:
+    """Old sides recovered from each file's patch and new side; and the paths that could not
+    be (no patch, or it did not fit), which must be read at the merge base."""
+    recovered: dict[str, bytes] = {}
+    missing: list[str] = []
+    for f in files:
+        before = old_path(f)
+        if before is None or not is_flag_path(before):
+            continue
+        after = new_path(f)
+        new = head.get(after, b"") if after is not None else b""
+        if after is not None and after not in head:
+            missing.append(before)
+            continue
+        if f.status == "renamed" and not f.patch:  # a pure rename: same content
+            recovered[before] = new
+            continue
+        try:
+            old = reverse_patch(new.decode("utf-8"), f.patch) if f.patch else None
+        except UnicodeDecodeError:
+            old = None
+        if old is None:
+            missing.append(before)
+        else:
+            recovered[before] = old.encode("utf-8")
+    return recovered, missing
+
+
+def paths_after(base_paths: tuple[str, ...], files: tuple[ChangedFile, ...]) -> tuple[str, ...]:
+    """The paths the base would hold once the pull request is merged (for collision checks),
+    without reading the head's whole tree."""
+    after = set(base_paths)
+    for f in files:
+        if (old := old_path(f)) is not None and f.status in ("removed", "renamed"):
+            after.discard(old)
+        if (new := new_path(f)) is not None:
+            after.add(new)
+    return tuple(sorted(after))
+
+
+def assess(ctx: PullContext) -> DecisionInput:
+    policy, policy_problems = _policy(ctx.policy_file)
+    default_env = policy.default_environment if policy else DEFAULT_ENVIRONMENT
+    default_every = policy.rollout.every if policy else DEFAULT_EVERY
+    owners_file = _codeowners(ctx.codeowners)
+
+    problems: list[Diagnostic] = []
+    versions: list[FileVersions] = []
+    changed: list[str] = []
+    for f in ctx.files:
+        before_path, after_path = old_path(f), new_path(f)
+        changed += [p for p in dict.fromkeys((before_path, after_path)) if p and p not in changed]
+        if not any(p and is_flag_path(p) for p in (before_path, after_path)):
+            continue
+        before = after = None
+        if before_path and is_flag_path(before_path):
+            before = _base_flag(ctx.base_files.get(before_path), before_path, default_env)
+        if after_path and is_flag_path(after_path):
+            data = ctx.head_files.get(after_path)
+            if data is None:
+                problems.append(Diagnostic(after_path, 0, 0, "could not read this file"))
+                continue
+            after, found = load_flag(
+                data, after_path, default_environment=default_env, default_every=default_every
+            )
+            problems += found
+            if after is None:
+                continue
+        versions.append(FileVersions(before_path, before, after_path, after))
+    problems += _collisions(ctx, default_env)
+
+    pr = ctx.pr
+    reason = pr.title + (f"\n\n{pr.body}" if pr.body else "")
+    changes = tuple(classify(versions, requested_by=pr.author, reason=reason))
+    owners = {
+        c.path: owners_file.owners_of(c.path) if owners_file is not None else None for c in changes
+    }
+    return DecisionInput(
+        pr=pr,
+        changed_paths=tuple(changed),
+        changes=changes,
+        problems=tuple(problems),
+        policy=policy,
+        policy_problems=tuple(policy_problems),
+        owners=owners,
+        codeowners_path=owners_file.path if owners_file is not None else None,
+        reviews=ctx.reviews,
+        files_truncated=ctx.files_truncated,
+    )
+
+
+def _policy(data: bytes | None) -> tuple[Policy | None, list[Diagnostic]]:
+    if data is None:
+        return None, [
+            Diagnostic(
+                POLICY_PATH,
+                0,
+                0,
+                f"{POLICY_PATH} is missing on the base branch: add one that maps the roles "
+                "manager and qa to code owners",
+            )
+        ]
+    return load_policy(data, POLICY_PATH)
+
+
+def _codeowners(found: tuple[str, bytes] | None) -> CodeOwners | None:
+    if found is None:
+        return None
+    owners, _ = load_codeowners(found[1], found[0])  # invalid lines are skipped, as GitHub does
+    return owners
+
+
+def _base_flag(data: bytes | None, path: str, default_env: str) -> Flag | None:
+    """The old side. A base file that no longer loads still diffs by its raw fields, so a fix
+    to a broken flag is an update, never mistaken for a create."""
+    location, _ = locate(path, default_env)
+    if data is None or location is None:
+        return None
+    flag, _ = load_flag(data, path, default_environment=default_env)
+    if flag is not None:
+        return flag
+    try:
+        raw = yaml.safe_load(data)
+    except yaml.YAMLError:
+        raw = None
+    return Flag(
+        key=location.key,
+        environment=location.environment,
+        path=path,
+        name="",
+        raw=raw if isinstance(raw, dict) else {},
+    )
+
+
+def _collisions(ctx: PullContext, default_env: str) -> list[Diagnostic]:
+    """Duplicate keys at head, reported on the files this pull request touches."""
+    if ctx.head_flag_paths is None:
+        return []
+    locations: list[FlagLocation] = []
+    for path in ctx.head_flag_paths:
+        loc, _ = locate(path, default_env)
+        if loc is not None:
+            locations.append(loc)
+    touched = {new_path(f) for f in ctx.files}
+    repo = Repository({}, None, (), tuple(locations))
+    return [d for d in duplicate_keys(repo) if d.path in touched]

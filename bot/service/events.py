@@ -1,0 +1,112 @@
+"""Which pull requests a webhook event concerns: gidgethub routes events to these handlers,
+which only name pull requests to reconcile; they never act on the payload's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gidgethub import routing
+from gidgethub.sansio import Event
+
+from bot.policy.codeowners import CODEOWNERS_LOCATIONS
+from bot.policy.config import POLICY_PATH
+from bot.service.report import CHECK_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    repo: str
+    number: int
+    installation_id: int | None
+    fresh: bool = False  # a re-requested check: start a new check run
+
+
+@dataclass(frozen=True, slots=True)
+class BaseChanged:
+    """The policy files changed on a branch: every open pull request into it is re-decided."""
+
+    repo: str
+    branch: str
+    installation_id: int | None
+
+
+Sink = Callable[[Work | BaseChanged], None]
+
+PULL_ACTIONS = frozenset(
+    {
+        "opened",
+        "reopened",
+        "synchronize",
+        "ready_for_review",
+        "converted_to_draft",
+        "edited",
+        "closed",
+    }
+)
+REVIEW_ACTIONS = frozenset({"submitted", "dismissed", "edited"})
+POLICY_FILES = frozenset({POLICY_PATH, *CODEOWNERS_LOCATIONS})
+
+router = routing.Router()
+
+
+def _installation(data: dict[str, Any]) -> int | None:
+    inst = data.get("installation") or {}
+    return int(inst["id"]) if inst.get("id") is not None else None
+
+
+def _repo(data: dict[str, Any]) -> str | None:
+    return (data.get("repository") or {}).get("full_name")
+
+
+@router.register("pull_request")
+async def pull_request(event: Event, sink: Sink) -> None:
+    data = event.data
+    repo, pull = _repo(data), data.get("pull_request") or {}
+    if data.get("action") in PULL_ACTIONS and repo and pull.get("number") is not None:
+        sink(Work(repo, int(pull["number"]), _installation(data)))
+
+
+@router.register("pull_request_review")
+async def pull_request_review(event: Event, sink: Sink) -> None:
+    data = event.data
+    repo, pull = _repo(data), data.get("pull_request") or {}
+    if data.get("action") in REVIEW_ACTIONS and repo and pull.get("number") is not None:
+        sink(Work(repo, int(pull["number"]), _installation(data)))
+
+
+@router.register("check_run", action="rerequested")
+async def check_run_rerequested(event: Event, sink: Sink) -> None:
+    data = event.data
+    run, repo = data.get("check_run") or {}, _repo(data)
+    if run.get("name") != CHECK_NAME or not repo:
+        return
+    for pull in run.get("pull_requests") or ():
+        sink(Work(repo, int(pull["number"]), _installation(data), fresh=True))
+
+
+@router.register("check_suite", action="rerequested")
+async def check_suite_rerequested(event: Event, sink: Sink) -> None:
+    data = event.data
+    repo = _repo(data)
+    for pull in (data.get("check_suite") or {}).get("pull_requests") or ():
+        if repo:
+            sink(Work(repo, int(pull["number"]), _installation(data), fresh=True))
+
+
+@router.register("push")
+async def push(event: Event, sink: Sink) -> None:
+    data = event.data
+    ref, repo = data.get("ref") or "", _repo(data)
+    if not ref.startswith("refs/heads/") or not repo:
+        return
+    touched = {
+        path
+        for commit in data.get("commits") or ()
+        for key in ("added", "modified", "removed")
+        for path in commit.get(key) or ()
+    }
+    if touched & POLICY_FILES:
+        sink(BaseChanged(repo, ref.removeprefix("refs/heads/"), _installation(data)))

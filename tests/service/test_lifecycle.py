@@ -1,0 +1,76 @@
+"""The whole lifecycle, bot and local GitHub over real HTTP: open → validate → manager → QA →
+merged with trailers → comment and every channel notified."""
+
+from tests.service.conftest import NEW_FLAG, REPO, ROOT
+
+FLAG = (ROOT / NEW_FLAG).read_text()
+
+
+async def test_create_flag_manager_then_qa_then_merged_and_announced(harness):
+    h = harness
+    n = h.open(
+        "dev",
+        {NEW_FLAG: FLAG},
+        branch="new-checkout",
+        title="Create new checkout flow",
+        body="Ship behind a 5% rollout.",
+    )
+    await h.settle()
+    assert h.title(n) == "Waiting for manager approval"
+    assert h.check_run(n)["status"] == "in_progress"
+
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    assert h.title(n) == "Waiting for QA validation"
+
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    pull = h.pull(n)
+    assert pull["merged"] is True
+    run = h.check_run(n)
+    assert (run["output"]["title"], run["conclusion"]) == ("Merged", "success")
+
+    merge = h.person("dev").get(f"/repos/{REPO}/commits/{pull['merge_commit_sha']}")
+    message = merge["commit"]["message"]
+    assert message.startswith("flagbot: create new_checkout_flow (#")
+    assert "Requested-by: dev" in message
+    assert "Manager-approved-by: mgr" in message
+    assert "QA-validated-by: qa" in message
+    assert h.file_on_main(NEW_FLAG) == FLAG
+
+    [comment] = h.comments(n)
+    assert "Applied `new_checkout_flow`" in comment["body"]
+    assert comment["user"]["login"] == "flagbot[bot]"
+    [slack] = h.slack.posts
+    assert "new_checkout_flow" in slack["json"]["text"]
+    [audit] = h.audit.posts
+    record = audit["json"]["records"][0]
+    assert (record["flag_key"], record["change_type"], record["requested_by"]) == (
+        "new_checkout_flow",
+        "create",
+        "dev",
+    )
+    assert (record["approver"], record["validator"]) == ("mgr", "qa")
+    [mail] = h.mailbox.messages
+    assert "new_checkout_flow" in mail["Subject"]
+
+
+async def test_base_moving_on_does_not_show_as_part_of_the_change(harness):
+    # The PR edits a flag's description; meanwhile the rollout job bumps that flag on main.
+    # What reviewers see (and the change type) is the pull request's own diff.
+    h = harness
+    path = "flags/legacy_search.yaml"
+    text = (ROOT / path).read_text()
+    edited = text.replace("Route search to the old Solr cluster.", "Clearer words.")
+    n = h.open("dev", {path: edited}, branch="describe", title="Describe legacy search")
+    await h.settle()
+    on_main = text.replace("tags: [search]", "tags: [search, legacy]")
+    h.emulator.push_files(REPO, "main", {path: on_main}, message="tag it on main")
+    h.person("dev").edit_pr(REPO, n, body="rebased? no")
+    await h.settle()
+    summary = h.check_run(n)["output"]["summary"]
+    assert (
+        "| `legacy_search` | production | update | `description`: "
+        '`"Route search to the old Solr cluster."` → `"Clearer words."` |'
+    ) in summary
+    assert "tags" not in summary  # main's own change is not this pull request's
