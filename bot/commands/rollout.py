@@ -142,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if report.diagnostics:
         print(FORMATTERS[args.format](report.diagnostics), file=sys.stderr)
+    for note in report.notes:
+        print(f"flagbot rollout: note: {note}", file=sys.stderr)
     for problem in report.problems:
         print(f"flagbot rollout: {problem}", file=sys.stderr)
     print(summary(report, args.dry_run, now), file=sys.stderr)

@@ -68,6 +68,7 @@ class JobReport:
     results: list[Result] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # flags the job could not decide about
+    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
     deliveries: list[Delivery] = field(default_factory=list)
 
     @property
@@ -247,7 +248,15 @@ def run_job(
             report.problems.append(f"could not learn when flags last changed: {exc}")
             return report
     for path in asking:
-        if path not in started:
+        if path in started:
+            continue
+        if start_times is None:
+            report.notes.append(
+                f"{path}: the file does not record when its stage began and there is no "
+                "history here to date it (set GITHUB_TOKEN and GITHUB_REPOSITORY to ask "
+                "GitHub); left where it is"
+            )
+        else:
             report.problems.append(
                 f"{path}: no stage record and no commit dates it; cannot tell when its stage "
                 "began, so it does not move"

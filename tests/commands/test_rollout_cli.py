@@ -50,3 +50,12 @@ def test_bad_committer_is_a_usage_error(tmp_path, capsys):
     commit_files(tmp_path, {"flags/a.yaml": FLOW}, T0)
     assert main(["rollout", "--repo-dir", str(tmp_path), "--committer", "bot", "--dry-run"]) == 2
     assert "is not `Name <email>`" in capsys.readouterr().err
+
+
+def test_dry_run_without_history_or_github_says_what_it_cannot_date(tmp_path, capsys):
+    (tmp_path / "flags").mkdir()
+    (tmp_path / "flags" / "a.yaml").write_text(FLOW)
+    assert main(["rollout", "--repo-dir", str(tmp_path), "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert "note: flags/a.yaml: the file does not record when its stage began" in err
+    assert "set GITHUB_TOKEN and GITHUB_REPOSITORY" in err

@@ -389,3 +389,24 @@ def test_invalid_policy_stops_the_run(tmp_path):
         assert not report.ok and report.results == []
         assert "flagbot.yml is not valid" in report.problems[0]
         assert h.commits_since(start) == []
+
+
+def test_plan_asks_github_when_the_checkout_has_no_history(github, monkeypatch, capsys):
+    import json
+
+    from bot.cli import main
+
+    h = github
+    monkeypatch.setenv("GITHUB_TOKEN", "bot-token")
+    monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
+    monkeypatch.setenv("GITHUB_API_URL", h.url)
+    monkeypatch.setenv("GITHUB_REF_NAME", "main")
+    monkeypatch.setenv("FLAGBOT_REQUEST_PAUSE", "0")
+    checkout = h.checkout()  # files only, like Actions' shallow checkout without .git
+    args = ["plan", "--repo-dir", str(checkout), "--now", iso(T0 + 30 * MINUTE)]
+    assert main([*args, "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["started_from"], row["started_at"]) == ("github", iso(T0))
+    assert (row["state"], row["next_due"]) == ("waiting", iso(T0 + HOUR))
+    assert row["completes_at"] == iso(T0 + 4 * HOUR)
+    assert h.emulator.calls.count("GET", LIST_COMMITS.split(" ", 1)[1]) == 1
