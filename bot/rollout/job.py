@@ -172,6 +172,7 @@ class _Run:
                     verdict.outcome,
                     verdict.detail,
                     commit_sha=verdict.commit_sha,
+                    html_url=verdict.html_url,
                     diagnostics=verdict.diagnostics,
                 )
             flag, bump, data, sha = verdict
@@ -188,7 +189,7 @@ class _Run:
         if current.data == intended:
             last = self.remote.last_change(path)
             if last is not None and written_by(last.message, self.options.job_id):
-                return _Verdict("bumped", "confirmed after a retry", last.sha)
+                return _Verdict("bumped", "confirmed after a retry", last.sha, last.html_url)
             return _Verdict("settled", "another job made this bump")
         flag, problems = load_flag(
             current.data,
@@ -216,6 +217,7 @@ class _Verdict:
     outcome: Outcome
     detail: str
     commit_sha: str | None = None
+    html_url: str | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
@@ -270,7 +272,12 @@ def run_job(
     policy = checkout.policy
     finals = [r for r in report.bumped() if r.bump.final]
     if finals and policy is not None and policy.notify_on_complete and policy.channels:
-        notices = [_notice(checkout, options, r) for r in finals]
+        repository = (
+            remote.full_name
+            if remote is not None
+            else options.env.get("GITHUB_REPOSITORY") or checkout.root.name
+        )
+        notices = [_notice(repository, options.now, r) for r in finals]
         report.deliveries = notifier(policy.channels, notices, options.env)
         for d in report.deliveries:
             if not d.ok:
@@ -278,17 +285,16 @@ def run_job(
     return report
 
 
-def _notice(checkout: Checkout, options: JobOptions, result: Result) -> Notice:
+def _notice(repository: str, now: datetime, result: Result) -> Notice:
     flag = result.flag
     assert flag.rollout is not None
-    remote_name = options.env.get("GITHUB_REPOSITORY") or checkout.root.name
     return rollout_complete(
-        repository=remote_name,
+        repository=repository,
         key=flag.key,
         environment=flag.environment,
         stages=flag.rollout.stages,
         commit_sha=result.commit_sha or "",
-        completed_at=options.now,
+        completed_at=now,
         link=result.html_url,
     )
 

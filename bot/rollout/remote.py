@@ -134,6 +134,7 @@ class Change:
     sha: str
     message: str
     committed_at: datetime
+    html_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +188,12 @@ class RemoteRepo:
             if newest is None:
                 return None
             commit = newest.commit
-            return Change(newest.sha, commit.message, commit.committer.date.astimezone(UTC))
+            return Change(
+                newest.sha,
+                commit.message,
+                commit.committer.date.astimezone(UTC),
+                newest.html_url,
+            )
         except (GithubException, *_TRANSPORT) as exc:
             raise RemoteError(f"listing commits of {path}: {_describe(exc)}") from exc
 

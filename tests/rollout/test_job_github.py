@@ -315,7 +315,7 @@ def test_a_write_that_landed_behind_a_server_error_counts_once(tmp_path):
         [result] = report.results
         assert report.ok and result.outcome == "bumped"
         [c] = h.commits_since(start)
-        assert result.commit_sha == c.sha
+        assert result.commit_sha == c.sha and result.html_url.endswith(f"/commit/{c.sha}")
         assert h.emulator.calls.stats()[PUT_CONTENTS]["statuses"] == {"502": 1, "409": 1}
 
 

@@ -31,7 +31,6 @@ async def test_completion_is_announced_once_by_the_job_that_made_the_final_bump(
             "FLAGBOT_SLACK_WEBHOOK_URL": str(slack_url),
             "FLAGBOT_AUDIT_WEBHOOK_URL": str(audit_url),
             "FLAGBOT_SMTP_URL": smtp_url,
-            "GITHUB_REPOSITORY": "acme/flags",
         }
 
         async def together(now: datetime, jobs: int = 2):
