@@ -27,7 +27,14 @@ from bot.notify.notice import Notice, rollout_complete
 from bot.policy.model import Channel
 from bot.rollout.checkout import Checkout, blob_sha
 from bot.rollout.edit import EditError, bump_text
-from bot.rollout.remote import ACTIONS_BOT, Conflict, Identity, RemoteError, RemoteRepo
+from bot.rollout.remote import (
+    ACTIONS_BOT,
+    WRITE_HINT,
+    Conflict,
+    Identity,
+    RemoteError,
+    RemoteRepo,
+)
 from bot.rollout.schedule import Bump, due_bumps, needs_start_time
 
 JOB_TRAILER = "Flagbot-Job"
@@ -144,7 +151,7 @@ class _Run:
         def result(outcome: Outcome, detail: str = "", **kw: object) -> Result:
             return Result(flag.path, flag, bump, outcome, detail, **kw)  # type: ignore[arg-type]
 
-        why = ""
+        why, refused = "", False
         for _ in range(self.options.max_attempts):
             try:
                 new = bump_text(data.decode("utf-8"), bump.to_percentage, now).encode("utf-8")
@@ -159,12 +166,12 @@ class _Run:
                 )
                 return result("bumped", commit_sha=written.commit_sha, html_url=written.html_url)
             except Conflict as exc:
-                why = str(exc)
+                why, refused = str(exc), exc.status == 409
                 self.log(f"{flag.path}: write not confirmed ({why}); reading it again")
             except RemoteError as exc:
                 return result("failed", str(exc))
             try:
-                verdict = self._after_conflict(flag.path, new)
+                verdict = self._after_conflict(flag.path, new, sha if refused else None)
             except RemoteError as exc:
                 return result("failed", str(exc))
             if isinstance(verdict, _Verdict):
@@ -179,13 +186,19 @@ class _Run:
         return result("failed", f"not written after {self.options.max_attempts} attempts: {why}")
 
     def _after_conflict(
-        self, path: str, intended: bytes
+        self, path: str, intended: bytes, refused_sha: str | None
     ) -> _Verdict | tuple[Flag, Bump, bytes, str]:
-        """Re-read and decide again: how it ended, or the next attempt's inputs."""
+        """Re-read and decide again: how it ended, or the next attempt's inputs.
+        `refused_sha`: the blob sha a write GitHub refused with 409 was based on."""
         assert self.remote is not None
         current = self.remote.read(path)
         if current is None:
             return _Verdict("settled", "the file is gone from the branch")
+        if current.sha == refused_sha:
+            # Not a race: nothing moved, GitHub refuses the write itself (a branch rule).
+            return _Verdict(
+                "failed", "GitHub refused the write though the file had not changed" + WRITE_HINT
+            )
         if current.data == intended:
             last = self.remote.last_change(path)
             if last is not None and written_by(last.message, self.options.job_id):

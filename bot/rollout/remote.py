@@ -123,8 +123,13 @@ class RemoteError(Exception):
 
 
 class Conflict(Exception):
-    """The write did not certainly land: the file moved (409), or the outcome is unknown
-    (server errors until retries ran out). Either way: re-read and decide again."""
+    """The write did not certainly land: GitHub refused it with 409 (the file moved, as a
+    rule), or the outcome is unknown (server errors until retries ran out, `status` None).
+    Either way: re-read and decide again."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,11 @@ def _describe(exc: Exception) -> str:
 
 
 _TRANSPORT = (requests.exceptions.RequestException,)
+WRITE_HINT = (
+    "; the token needs write access to contents (the workflow's `permissions: contents: "
+    "write`), and a protected branch needs a GitHub App token whose App is on the bypass list "
+    "(README: Branch protection)"
+)
 
 
 class RemoteRepo:
@@ -230,9 +240,12 @@ class RemoteRepo:
                 path, message, data, expected_sha, branch=self.branch, committer=who, author=who
             )
         except GithubException as exc:
-            if exc.status == 409 or exc.status >= 500:
+            if exc.status == 409:
+                raise Conflict(_describe(exc), 409) from exc
+            if exc.status >= 500:
                 raise Conflict(_describe(exc)) from exc
-            raise RemoteError(f"writing {path}: {_describe(exc)}") from exc
+            hint = WRITE_HINT if exc.status in (403, 404) else ""
+            raise RemoteError(f"writing {path} on {self.branch}: {_describe(exc)}{hint}") from exc
         except requests.exceptions.RetryError as exc:
             raise Conflict(f"gave up after retries: {exc}") from exc
         except _TRANSPORT as exc:

@@ -410,3 +410,31 @@ def test_plan_asks_github_when_the_checkout_has_no_history(github, monkeypatch, 
     assert (row["state"], row["next_due"]) == ("waiting", iso(T0 + HOUR))
     assert row["completes_at"] == iso(T0 + 4 * HOUR)
     assert h.emulator.calls.count("GET", LIST_COMMITS.split(" ", 1)[1]) == 1
+
+
+def test_a_refusal_that_is_not_a_race_fails_fast_with_what_to_do(tmp_path):
+    # A branch rule answering 409 though nothing moved: re-deciding would not help.
+    files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
+    with harness(files, tmp_path, clock=T0) as h:
+        h.emulator.faults.fail(
+            PUT_CONTENTS, 409, times=None, message="Changes must be made through a pull request."
+        )
+        h.emulator.calls.reset()
+        report = h.run(T0 + HOUR)
+        [result] = report.results
+        assert not report.ok and result.outcome == "failed"
+        assert "refused the write though the file had not changed" in result.detail
+        assert "GitHub App token" in result.detail
+        assert h.emulator.calls.count("PUT") == 1
+
+
+def test_a_write_refused_for_lack_of_permission_says_what_to_grant(tmp_path):
+    files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
+    with harness(files, tmp_path, clock=T0) as h:
+        h.emulator.faults.fail(
+            PUT_CONTENTS, 403, times=None, message="Resource not accessible by integration"
+        )
+        [result] = h.run(T0 + HOUR).results
+        assert result.outcome == "failed"
+        assert "HTTP 403: Resource not accessible by integration" in result.detail
+        assert "permissions: contents: write" in result.detail
