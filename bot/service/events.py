@@ -61,19 +61,15 @@ def _repo(data: dict[str, Any]) -> str | None:
     return (data.get("repository") or {}).get("full_name")
 
 
+ACTIONS = {"pull_request": PULL_ACTIONS, "pull_request_review": REVIEW_ACTIONS}
+
+
 @router.register("pull_request")
+@router.register("pull_request_review")
 async def pull_request(event: Event, sink: Sink) -> None:
     data = event.data
     repo, pull = _repo(data), data.get("pull_request") or {}
-    if data.get("action") in PULL_ACTIONS and repo and pull.get("number") is not None:
-        sink(Work(repo, int(pull["number"]), _installation(data)))
-
-
-@router.register("pull_request_review")
-async def pull_request_review(event: Event, sink: Sink) -> None:
-    data = event.data
-    repo, pull = _repo(data), data.get("pull_request") or {}
-    if data.get("action") in REVIEW_ACTIONS and repo and pull.get("number") is not None:
+    if data.get("action") in ACTIONS[event.event] and repo and pull.get("number") is not None:
         sink(Work(repo, int(pull["number"]), _installation(data)))
 
 
