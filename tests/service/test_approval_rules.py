@@ -1,7 +1,10 @@
 """Each way a flag change could slip through without the approvals it needs, attempted
 end-to-end against the local GitHub; each test fails if flagbot's guard for it breaks."""
 
+import pytest
+
 from bot.emulator import pulls as emulated_pulls
+from bot.emulator.people import ApiCallFailed
 from bot.emulator.state import Review as EmulatedReview
 from tests.service.conftest import NEW_FLAG, REPO, ROOT
 
@@ -49,12 +52,9 @@ async def test_self_approval_never_counts(harness):
 async def test_github_refuses_self_approval_too(harness):
     h = harness
     n = await opened(h, login="mgr")
-    try:
+    with pytest.raises(ApiCallFailed) as refused:
         h.person("mgr").approve(REPO, n)
-    except Exception as exc:
-        assert getattr(exc, "status", None) == 422
-    else:
-        raise AssertionError("the emulator let an author approve their own pull request")
+    assert refused.value.status == 422
 
 
 async def test_approval_on_an_older_commit_does_not_count_after_a_push(harness):
