@@ -85,15 +85,24 @@ class Reconciler:
         pull = await gw.pull(number)
         if pull["state"] == "closed" and not pull.get("merged"):
             return Outcome(number, None)  # closed pull requests are left alone
-        if pull.get("merged") and _age(pull.get("merged_at")) < self.announce_grace:
-            return Outcome(number, None)  # just merged: whoever merged it announces it
+        merged_by = (pull.get("merged_by") or {}).get("login", "")
+        if (
+            pull.get("merged")
+            and merged_by.lower() == self.bot_login.lower()
+            and _age(pull.get("merged_at")) < self.announce_grace
+        ):
+            return Outcome(number, None)  # just merged by flagbot: whoever merged announces
         if fresh:
             gw.caches.check_runs.pop((repo, pull["head"]["sha"]), None)
         inp = await self._read(gw, pull)
         decision = decide(inp)
         head = inp.pr.head_sha
         if decision.step == "done" and pull.get("merged"):
-            return Outcome(number, decision)
+            if inp.pr.merged_by_bot:
+                return Outcome(number, decision)
+            # A person merged it around flagbot: say so where reviewers look.
+            output = check_output(decision, inp.changes, ())
+            return Outcome(number, decision, wrote_check=await self._report(gw, head, output))
         if decision.step == "notify":
             notified = await self._announce(gw, inp, decision, pull.get("merge_commit_sha") or "")
             return Outcome(number, decision, notified=notified)

@@ -256,3 +256,13 @@ async def test_emergency_disable_needs_one_oncall_approval(harness):
     assert pull["merged"]
     merge = h.person("dev").get(f"/repos/{REPO}/commits/{pull['merge_commit_sha']}")
     assert "Oncall-approved-by: oncall" in merge["commit"]["message"]
+
+
+async def test_a_merge_around_flagbot_is_marked_on_the_check_run(harness):
+    h = harness
+    n = await opened(h)
+    h.person("admin").merge(REPO, n)  # an admin merges by hand, without approvals
+    await h.settle()
+    run = h.check_run(n)
+    assert (run["output"]["title"], run["conclusion"]) == ("Merged outside flagbot", "neutral")
+    assert h.comments(n) == []  # nothing is announced as approved

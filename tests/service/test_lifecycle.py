@@ -74,3 +74,17 @@ async def test_base_moving_on_does_not_show_as_part_of_the_change(harness):
         '`"Route search to the old Solr cluster."` → `"Clearer words."` |'
     ) in summary
     assert "tags" not in summary  # main's own change is not this pull request's
+
+
+async def test_a_policy_change_on_the_base_re_decides_open_pull_requests(harness):
+    h = harness
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    assert h.title(n) == "Waiting for QA validation"
+    policy = (ROOT / ".github/flagbot.yml").read_text()
+    relaxed = policy.replace("default: [manager, qa]", "default: [manager]")
+    assert relaxed != policy
+    h.emulator.push_files(REPO, "main", {".github/flagbot.yml": relaxed}, message="relax")
+    await h.settle()  # the push re-decides every open pull request into main
+    assert h.pull(n)["merged"]
