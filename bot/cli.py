@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 
-COMMANDS: tuple[str, ...] = ("validate", "changes", "serve", "emulator")
+COMMANDS: tuple[str, ...] = ("validate", "changes", "serve", "emulator", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:
