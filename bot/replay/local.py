@@ -1,10 +1,10 @@
 """Replay deliveries in process: to a flagbot service wired to the emulated GitHub (a
 `bot.sandbox` stack), watching what each one made the bot do.
 
-The emulated GitHub's own webhooks are switched off, so the bot sees exactly the deliveries
-replayed; after each one the stack settles (every reconcile it caused has finished) before
-the next is sent. Each `Replayed` holds the bot's answer, its decisions, the warnings and
-errors it logged, and the GitHub calls it made.
+The emulated GitHub's own webhooks are switched off meanwhile, so the bot sees exactly the
+deliveries replayed; after each one the stack settles (every reconcile it caused has
+finished) before the next is sent. Each `Replayed` holds the bot's answer, its decisions, the
+warnings and errors it logged, and the GitHub calls it made.
 """
 
 from __future__ import annotations
@@ -67,10 +67,12 @@ class InProcess:
         self._emulated: Emulated | None = None
         self._handler = _Captured()
         self._session: aiohttp.ClientSession | None = None
+        self._hooks: dict[int, bool] = {}  # hook id -> active, restored on exit
 
     async def __aenter__(self) -> InProcess:
         with self.stack.emulator.lock:
             for hook in self.stack.emulator.state.hooks.values():
+                self._hooks[hook.id] = hook.active
                 hook.active = False
         for name in LOGGERS:
             logging.getLogger(name).addHandler(self._handler)
@@ -85,6 +87,9 @@ class InProcess:
     ) -> None:
         for name in LOGGERS:
             logging.getLogger(name).removeHandler(self._handler)
+        with self.stack.emulator.lock:
+            for hook in self.stack.emulator.state.hooks.values():
+                hook.active = self._hooks.get(hook.id, hook.active)
         if self._session is not None:
             await self._session.close()
 
