@@ -30,7 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("files", nargs="+", metavar="FILE", help="deliveries to replay, in order")
     parser.add_argument(
-        "--url", help="a running bot's webhook URL, e.g. http://127.0.0.1:8080/webhook"
+        "--url",
+        help="a running bot's webhook URL, e.g. http://127.0.0.1:8080/webhook (without it: "
+        "in process, to a flagbot wired to an emulated GitHub)",
     )
     parser.add_argument(
         "--secret",
