@@ -1,9 +1,8 @@
 """Test helpers for anything that runs against the local GitHub (bot, rollout job, demo tests).
 
-- `seed_for(files, **extra)`: the standard test seed (users dev/mgr/qa/flagbot/outsider, org
-  `acme` with teams, the `flagbot` App installed on `acme`, repository `acme/flags` holding
-  `files`), as a dict to tweak before `Emulator.from_seed`.
-- `app_private_key()`: one RSA key per process for the test App.
+- `seed_for(files, **extra)`, `app_private_key()`, `APP_ID`, `INSTALLATION_ID`, `REPO`: the
+  standard test seed and its constants, defined in `bot.emulator.seeds` (shipped, so the CLI
+  can use them without pytest) and re-exported here.
 - `WebhookSink`: a tiny aiohttp receiver recording deliveries (`async with WebhookSink() as s`).
 - pytest fixtures (`emulator`, `github`, `github_url`): import them into a conftest with
   `from bot.emulator.testing import emulator, github, github_url  # noqa: F401`.
@@ -13,87 +12,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from copy import deepcopy
-from functools import lru_cache
 from typing import Any
 
 import pytest
 from aiohttp import web
 
 from bot.emulator.emulator import Emulator, Server
+from bot.emulator.seeds import (  # re-exported: tests import them from here
+    APP_ID,
+    DEFAULT_FILES,
+    INSTALLATION_ID,
+    REPO,
+    TOKENS,
+    app_private_key,
+    seed_for,
+)
 
-APP_ID = 1001
-INSTALLATION_ID = 2002
-REPO = "acme/flags"
-TOKENS = {
-    "dev": "dev-token",
-    "mgr": "mgr-token",
-    "qa": "qa-token",
-    "flagbot": "bot-token",
-    "outsider": "outsider-token",
-}
-
-DEFAULT_FILES = {
-    "README.md": "# flags\n",
-    ".github/CODEOWNERS": "flags/ @acme/eng-managers @acme/qa\n",
-    "flags/checkout.yaml": "name: New checkout\nenabled: true\nrollout:\n  percentage: 5\n",
-}
-
-
-@lru_cache(maxsize=1)
-def app_private_key() -> str:
-    """A 2048-bit RSA private key (PEM), generated once per process."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-def seed_for(files: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
-    """The standard test seed; `extra` keys replace the seed's top-level keys."""
-    seed: dict[str, Any] = {
-        "users": [{"login": login, "token": token} for login, token in TOKENS.items()],
-        "orgs": [
-            {
-                "login": "acme",
-                "members": ["dev"],
-                "teams": [
-                    {"slug": "leads", "maintainers": ["mgr"]},
-                    {"slug": "eng-managers", "members": ["mgr"], "parent": "leads"},
-                    {"slug": "qa", "members": ["qa"]},
-                ],
-            }
-        ],
-        "apps": [
-            {
-                "id": APP_ID,
-                "slug": "flagbot",
-                "owner": "acme",
-                "private_key": app_private_key(),
-                "installations": [{"id": INSTALLATION_ID, "account": "acme"}],
-            }
-        ],
-        "repos": [
-            {
-                "full_name": REPO,
-                "default_branch": "main",
-                "files": dict(DEFAULT_FILES if files is None else files),
-                "collaborators": {
-                    "dev": "write",
-                    "mgr": "write",
-                    "qa": "write",
-                    "flagbot": "admin",
-                },
-            }
-        ],
-    }
-    seed.update(deepcopy(extra))
-    return seed
+__all__ = [
+    "APP_ID",
+    "DEFAULT_FILES",
+    "INSTALLATION_ID",
+    "REPO",
+    "TOKENS",
+    "WebhookSink",
+    "app_private_key",
+    "emulator",
+    "github",
+    "github_url",
+    "seed_for",
+]
 
 
 class WebhookSink:

@@ -11,8 +11,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gidgethub import apps
+from gidgethub import BadRequest, apps
 from gidgethub.abc import GitHubAPI
+
+from bot.gh.errors import NotOurs
 
 RENEW_BEFORE = 300.0  # seconds
 
@@ -50,7 +52,12 @@ class AppAuth:
 
     async def installation_of(self, gh: GitHubAPI, repo: str) -> int:
         if repo not in self._installations:
-            data = await gh.getitem(f"/repos/{repo}/installation", jwt=self.jwt())
+            try:
+                data = await gh.getitem(f"/repos/{repo}/installation", jwt=self.jwt())
+            except BadRequest as exc:
+                if exc.status_code == 404:
+                    raise NotOurs(f"the App is not installed on {repo} (404)") from None
+                raise
             self._installations[repo] = int(data["id"])
         return self._installations[repo]
 
@@ -61,9 +68,14 @@ class AppAuth:
             minted = self._tokens.get(iid)
             if minted and minted.expires_at - time.time() > RENEW_BEFORE:
                 return minted.token
-            data = await apps.get_installation_access_token(
-                gh, installation_id=str(iid), app_id=self.app_id, private_key=self.private_key
-            )
+            try:
+                data = await apps.get_installation_access_token(
+                    gh, installation_id=str(iid), app_id=self.app_id, private_key=self.private_key
+                )
+            except BadRequest as exc:
+                if exc.status_code == 404:
+                    raise NotOurs(f"the App has no installation {iid} (404)") from None
+                raise
             expires = datetime.fromisoformat(data["expires_at"].replace("Z", "+00:00"))
             self._tokens[iid] = _Minted(data["token"], expires.timestamp())
             return data["token"]

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from gidgethub import BadRequest, GitHubException
 from gidgethub.abc import GitHubAPI
 
+from bot.gh.errors import NotOurs
 from bot.policy.assess import ChangedFile
 from bot.policy.reviews import Review
 from bot.service.report import CHECK_NAME, CheckOutput
@@ -43,16 +44,29 @@ class RepoGateway:
     # Reading -----------------------------------------------------------------------------------
 
     async def pull(self, number: int) -> dict[str, Any]:
-        return await self.gh.getitem(f"/repos/{self.repo}/pulls/{number}", oauth_token=self.token)
+        """The pull request; `NotOurs` when GitHub does not show it to this token."""
+        try:
+            return await self.gh.getitem(
+                f"/repos/{self.repo}/pulls/{number}", oauth_token=self.token
+            )
+        except BadRequest as exc:
+            if exc.status_code == 404:
+                raise NotOurs("GitHub has no such pull request (404)") from None
+            raise
 
     async def open_pulls(self, base: str) -> list[dict[str, Any]]:
-        return [
-            p
-            async for p in self.gh.getiter(
-                f"/repos/{self.repo}/pulls?state=open&base={quote(base)}&per_page={PER_PAGE}",
-                oauth_token=self.token,
-            )
-        ]
+        try:
+            return [
+                p
+                async for p in self.gh.getiter(
+                    f"/repos/{self.repo}/pulls?state=open&base={quote(base)}&per_page={PER_PAGE}",
+                    oauth_token=self.token,
+                )
+            ]
+        except BadRequest as exc:
+            if exc.status_code == 404:
+                raise NotOurs(f"GitHub has no repository {self.repo} (404)") from None
+            raise
 
     async def files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
         """The pull request's changed files; True when GitHub's 3000-file cap cut the list."""

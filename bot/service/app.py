@@ -19,6 +19,7 @@ from gidgethub.sansio import Event
 
 from bot.gh.auth import AppAuth, TokenAuth
 from bot.gh.client import GitHubClient
+from bot.gh.errors import NotOurs
 from bot.gh.pulls import RepoGateway
 from bot.service import events
 from bot.service.caches import Caches
@@ -143,6 +144,8 @@ class Service:
             gw = await self.gateway_for(item.repo, item.installation_id)
             for pull in await gw.open_pulls(item.branch):
                 self._submit(events.Work(item.repo, int(pull["number"]), item.installation_id))
+        except NotOurs as exc:
+            log.warning("ignored a push to %s:%s: %s", item.repo, item.branch, exc)
         except Exception:
             log.exception("could not list pull requests into %s:%s", item.repo, item.branch)
 
@@ -150,12 +153,16 @@ class Service:
         repo, number = key  # type: ignore[misc]
         fresh = key in self.fresh
         self.fresh.discard(key)  # type: ignore[arg-type]
-        outcome = await self.reconciler.reconcile(
-            repo,
-            number,
-            self.installations.get(key),
-            fresh=fresh,  # type: ignore[arg-type]
-        )
+        try:
+            outcome = await self.reconciler.reconcile(
+                repo,
+                number,
+                self.installations.get(key),
+                fresh=fresh,  # type: ignore[arg-type]
+            )
+        except NotOurs as exc:  # not this App's to act on: one line, no retry
+            log.warning("ignored %s#%s: %s", repo, number, exc)
+            return
         self.outcomes = [*self.outcomes[-99:], outcome]
         log.info(
             "%s#%s: %s%s",

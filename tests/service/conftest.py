@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import REPO, seed_for
+from bot.emulator.seeds import REPO, acme_seed, repository_files
 from bot.gh.retry import RetryPolicy
 from bot.sandbox import Sandbox, sandbox
 from bot.service.app import SERVICE, Service, make_app
@@ -24,44 +24,11 @@ from bot.service.report import CHECK_NAME
 from tests.receivers import HttpReceiver, Mailbox, smtp_server
 
 ROOT = Path(__file__).resolve().parents[2]
-PEOPLE = ("dev", "mgr", "mgr2", "qa", "qa2", "oncall", "admin", "outsider")
 NEW_FLAG = "flags/new_checkout_flow.yaml"
 
 
-def repository_files(*, without: tuple[str, ...] = (NEW_FLAG,)) -> dict[str, str]:
-    paths = [ROOT / ".github/flagbot.yml", ROOT / ".github/CODEOWNERS"]
-    paths += sorted(p for p in (ROOT / "flags").rglob("*") if p.is_file())
-    files = {p.relative_to(ROOT).as_posix(): p.read_text() for p in paths}
-    for path in without:
-        files.pop(path, None)
-    return {"README.md": "# acme flags\n", **files}
-
-
 def seed(files: dict[str, str] | None = None) -> dict[str, Any]:
-    return seed_for(
-        repository_files() if files is None else files,
-        users=[{"login": u, "token": f"{u}-token"} for u in PEOPLE],
-        orgs=[
-            {
-                "login": "acme",
-                "members": ["dev", "admin"],
-                "teams": [
-                    {"slug": "eng-managers", "members": ["mgr", "mgr2"]},
-                    {"slug": "qa", "members": ["qa", "qa2"]},
-                    {"slug": "oncall", "members": ["oncall"]},
-                    {"slug": "platform", "members": ["admin"]},
-                ],
-            }
-        ],
-        repos=[
-            {
-                "full_name": REPO,
-                "default_branch": "main",
-                "files": repository_files() if files is None else files,
-                "collaborators": {u: "write" for u in PEOPLE if u != "outsider"},
-            }
-        ],
-    )
+    return acme_seed(repository_files(ROOT, without=(NEW_FLAG,)) if files is None else files)
 
 
 @dataclass
