@@ -195,6 +195,7 @@ class Dispatcher:
                 request_json=request_json,
                 response_json=served.json,
                 response_headers=dict(served.headers),
+                params=dict(req.params),
             )
         )
         return served

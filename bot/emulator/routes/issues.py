@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.emulator import issues
 from bot.emulator.api.common import ctx, readable_repo, writable_repo
 from bot.emulator.api.pagination import paginated
-from bot.emulator.api.router import Request, Response, Router, no_content, ok
+from bot.emulator.api.router import Request, Response, Router, created, no_content, ok
 from bot.emulator.clock import iso
 from bot.emulator.errors import ApiError
 from bot.emulator.render.core import label, user_by_login
@@ -78,7 +78,7 @@ def create_comment(world: World, req: Request) -> Response:
     comment = issues.add_comment(
         world, repo, req.int_param("issue_number"), who, body, _app_id(req)
     )
-    return ok(issue_comment(ctx(world, req), repo, comment), 201)
+    return created(issue_comment(ctx(world, req), repo, comment))
 
 
 def get_comment(world: World, req: Request) -> Response:

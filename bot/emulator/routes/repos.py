@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.emulator import checks
 from bot.emulator.api.common import commit_for, ctx, readable_repo, writable_repo
 from bot.emulator.api.pagination import paginated
-from bot.emulator.api.router import Request, Response, Router, no_content, ok
+from bot.emulator.api.router import Request, Response, Router, created, no_content, ok
 from bot.emulator.auth import require
 from bot.emulator.clock import parse_time
 from bot.emulator.codeowners import LOCATIONS, codeowners_errors, owner_known
@@ -190,7 +190,7 @@ def codeowners_report(world: World, req: Request) -> Response:
 def create_status(world: World, req: Request) -> Response:
     repo, who = writable_repo(world, req, "statuses")
     st = checks.create_status(world, repo, req.params["sha"], who, req.json_object())
-    return ok(status(ctx(world, req), repo, st), 201)
+    return created(status(ctx(world, req), repo, st))
 
 
 def combined(world: World, req: Request) -> Response:
