@@ -310,6 +310,8 @@ class _Loader:
                         f"role must be one of admin, maintain, write, triage, read, not {role!r}",
                     )
                 repo.collaborators[real] = role
+            if r.get("teams") is not None:
+                repo.teams = self.team_access(i, owner, r["teams"])
             for j, lab in enumerate(r.get("labels") or []):
                 if not isinstance(lab, dict) or not lab.get("name"):
                     raise self.fail(("repos", i, "labels", j), "a label needs a name")
@@ -322,6 +324,25 @@ class _Loader:
                     lab.get("description"),
                 )
             self.first_commit(i, r, repo)
+
+    def team_access(self, i: int, owner: str, teams: Any) -> dict[str, str]:
+        path = ("repos", i, "teams")
+        org = self.state.orgs.get(owner.lower())
+        if org is None:
+            raise self.fail(path, f"{owner!r} is not an organization, so it has no teams")
+        if not isinstance(teams, dict):
+            raise self.fail(path, "must map team slug: role")
+        out = {}
+        for slug, role in teams.items():
+            if slug not in org.teams:
+                raise self.fail((*path, slug), f"unknown team {slug!r} (add it under orgs:)")
+            if role not in ROLE_RANK or role == "none":
+                raise self.fail(
+                    (*path, slug),
+                    f"role must be one of admin, maintain, write, triage, read, not {role!r}",
+                )
+            out[slug] = role
+        return out
 
     def first_commit(self, i: int, r: dict[str, Any], repo) -> None:
         files: dict[str, tuple[str, bytes]] = {}

@@ -8,7 +8,7 @@ from bot.emulator.api.pagination import paginated
 from bot.emulator.api.router import Request, Response, Router, created, no_content, ok
 from bot.emulator.auth import require
 from bot.emulator.clock import parse_time
-from bot.emulator.codeowners import LOCATIONS, codeowners_errors, owner_known
+from bot.emulator.codeowners import codeowners_errors
 from bot.emulator.errors import ApiError, not_found
 from bot.emulator.git.diff import diff_trees
 from bot.emulator.render import core, git
@@ -174,17 +174,11 @@ def check_collaborator(world: World, req: Request) -> Response:
 
 def codeowners_report(world: World, req: Request) -> Response:
     repo = readable_repo(world, req, "contents")
-    ref = req.query.get("ref") or repo.default_branch
-    sha = repo.git.resolve(ref)
-    if sha is None:
+    sha = repo.git.resolve(req.query.get("ref") or repo.default_branch)
+    errors = None if sha is None else codeowners_errors(world.state, repo, sha)
+    if errors is None:
         raise not_found()
-    for path in LOCATIONS:
-        data = repo.git.read(sha, path)
-        if data is not None:
-            check = world.codeowners_check or codeowners_errors
-            text = data.decode(errors="replace")
-            return ok({"errors": check(text, path, owner_known(world.state, repo))})
-    raise not_found()
+    return ok({"errors": errors})
 
 
 def create_status(world: World, req: Request) -> Response:
