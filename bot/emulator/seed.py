@@ -171,6 +171,10 @@ class _Loader:
             if login.lower() in self.state.users or login.lower() in self.state.orgs:
                 raise self.fail(("orgs", i, "login"), f"{login!r} is already an account")
             org = self.state.add_org(login)
+            org.created_at = self.world.clock.now()
+            org.description = o.get("description")
+            org.account.name = o.get("name")
+            org.account.email = o.get("email")
             for key in ("members", "owners"):
                 for j, m in enumerate(o.get(key) or []):
                     getattr(org, key).add(self.known_user(("orgs", i, key, j), m))
@@ -185,6 +189,7 @@ class _Loader:
                     name=t.get("name", slug),
                     description=t.get("description"),
                     privacy=t.get("privacy", "closed"),
+                    created_at=self.world.clock.now(),
                 )
                 for key in ("members", "maintainers", "pending"):
                     for k, m in enumerate(t.get(key) or []):

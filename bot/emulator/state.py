@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from bot.emulator.errors import ApiError, not_found
@@ -59,6 +59,7 @@ class Team:
     members: set[str] = field(default_factory=set)
     maintainers: set[str] = field(default_factory=set)
     pending: set[str] = field(default_factory=set)
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Org:
     teams: dict[str, Team] = field(default_factory=dict)
     members: set[str] = field(default_factory=set)  # explicit members besides team members
     owners: set[str] = field(default_factory=set)
+    description: str | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def login(self) -> str:
@@ -159,6 +162,7 @@ class PullRequest:
     closed_at: datetime | None = None
     merged_at: datetime | None = None
     merged_by: str | None = None
+    closed_by: str | None = None
     merge_commit_sha: str | None = None
     labels: list[str] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)

@@ -21,7 +21,7 @@ WEB_FLOW_EMAIL = "noreply@github.com"
 
 
 def envelope(ctx: Ctx, repo: Repo, sender: User, *, push: bool = False) -> dict[str, Any]:
-    repo_json = repository(ctx, repo)
+    repo_json = repository(ctx, repo, webhook=True)
     if push:  # push payloads carry unix timestamps and a few legacy fields
         repo_json["created_at"] = int(repo.created_at.timestamp())
         repo_json["pushed_at"] = int((repo.pushed_at or repo.created_at).timestamp())

@@ -56,6 +56,7 @@ def get_issue(world: World, req: Request) -> Response:
                 "merged_at": iso(pr.merged_at) if pr.merged_at else None,
             },
             "closed_at": iso(pr.closed_at) if pr.closed_at else None,
+            "closed_by": user_by_login(c, pr.closed_by) if pr.closed_by else None,
             "created_at": iso(pr.created_at),
             "updated_at": iso(pr.updated_at),
             "author_association": world.state.author_association(repo, pr.user),
