@@ -88,6 +88,15 @@ def team_members(world: World, req: Request) -> Response:
     return paginated(req, logins, lambda login: user_by_login(c, login))
 
 
+def team_member(world: World, req: Request) -> Response:
+    """The legacy check (`{team url}/members/{username}`, as PyGithub's `has_in_members` calls
+    it): 204 for an active member, child teams included, else 404."""
+    org, t = _team(world, req)
+    if req.params["username"].lower() in {m.lower() for m in org.team_members(t.slug)}:
+        return no_content()
+    raise not_found()
+
+
 def org_member(world: World, req: Request) -> Response:
     org = _visible_org(world, req)
     _check_members_access(world, actor(req), org)
@@ -123,5 +132,6 @@ def register(router: Router) -> None:
     router.add("GET", t, get_team)
     router.add("GET", t + "/memberships/{username}", team_membership)
     router.add("GET", t + "/members", team_members)
+    router.add("GET", t + "/members/{username}", team_member)
     router.add("GET", o + "/members/{username}", org_member)
     router.add("GET", o + "/memberships/{username}", org_membership)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.emulator import checks
 from bot.emulator.api.common import commit_for, ctx, readable_repo, writable_repo
-from bot.emulator.api.pagination import paginated
+from bot.emulator.api.pagination import page_args, paginated, slice_page
 from bot.emulator.api.router import Request, Response, Router, created, no_content, ok
 from bot.emulator.auth import require
 from bot.emulator.clock import parse_time
@@ -16,7 +16,10 @@ from bot.emulator.render.checks import combined_status, status
 from bot.emulator.render.core import user_by_login
 from bot.emulator.world import World
 
+# GitHub: at most 250 commits unpaginated, and up to 300 changed files (on the first page only
+# when the caller pages through the commits with `page`/`per_page`)
 MAX_COMPARE_COMMITS = 250
+MAX_COMPARE_FILES = 300
 
 
 def get_repo(world: World, req: Request) -> Response:
@@ -112,7 +115,17 @@ def compare(world: World, req: Request) -> Response:
     files = diff_trees(repo.git.store, old, repo.git.flat(head))
     c = ctx(world, req)
     html = c.html(f"/{repo.full_name}/compare/{base_name}...{head_name}")
-    return ok(
+    headers: dict[str, str] = {}
+    if "page" in req.query or "per_page" in req.query:
+        page, link = slice_page(req, ahead)
+        if link:
+            headers["Link"] = link
+        if page_args(req)[0] > 1:
+            files = []
+    else:
+        page = ahead[:MAX_COMPARE_COMMITS]
+    return Response(
+        200,
         {
             "url": c.api(f"/repos/{repo.full_name}/compare/{base_name}...{head_name}"),
             "html_url": html,
@@ -125,9 +138,10 @@ def compare(world: World, req: Request) -> Response:
             "ahead_by": len(ahead),
             "behind_by": len(behind),
             "total_commits": len(ahead),
-            "commits": [git.commit(c, repo, s) for s in ahead[:MAX_COMPARE_COMMITS]],
-            "files": [git.diff_entry(c, repo, head, f) for f in files],
-        }
+            "commits": [git.commit(c, repo, s) for s in page],
+            "files": [git.diff_entry(c, repo, head, f) for f in files[:MAX_COMPARE_FILES]],
+        },
+        headers,
     )
 
 
@@ -231,6 +245,7 @@ def register(router: Router) -> None:
     router.add("GET", r + "/collaborators/{username}", check_collaborator)
     router.add("GET", r + "/codeowners/errors", codeowners_report)
     router.add("POST", r + "/statuses/{sha}", create_status)
+    router.add("GET", r + "/statuses/{ref}", list_statuses)  # the legacy path PyGithub reads
     router.add("GET", r + "/labels", list_labels)
     router.add("GET", r + "/labels/{name}", get_label)
 
