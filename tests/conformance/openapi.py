@@ -11,6 +11,9 @@ reports:
   can get: `ANY_OPERATION`), the body must match its
   schema (formats `date-time` and `uri` included), a documented `Location` must be sent, and a
   `Link` must be GitHub's `<absolute URL>; rel="..."` list.
+
+Every error answer, of any operation, must be GitHub's error body (`ERROR_BODY`): `message`
+and `documentation_url`, and `errors` as strings or `validation-error` items.
 """
 
 from __future__ import annotations
@@ -38,6 +41,25 @@ URN = "urn:github-rest-subset"
 # refuses (its description omits 422 on some operations that send it: check runs, statuses),
 # rate limited.
 ANY_OPERATION = frozenset({400, 401, 403, 404, 422, 429})
+ERROR_BODY = {
+    "type": "object",
+    "required": ["message", "documentation_url"],
+    "properties": {
+        "message": {"type": "string"},
+        "documentation_url": {"type": "string"},
+        "url": {"type": "string"},
+        "status": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"$ref": "#/components/schemas/validation-error/properties/errors/items"},
+                ]
+            },
+        },
+    },
+}
 _LINK = re.compile(r'<([^>]+)>; rel="(next|prev|first|last)"')
 
 FORMATS = FormatChecker(formats=())
@@ -116,6 +138,7 @@ class OpenApi:
     def __init__(self, path: Path) -> None:
         self.doc = json_schema(json.loads(path.read_text()))
         self.doc["$id"] = URN
+        self.doc["x-error-body"] = ERROR_BODY
         resource = Resource(contents=self.doc, specification=DRAFT7)
         self.registry = Registry().with_resource(URN, resource).crawl()
         self._validators: dict[str, Draft7Validator] = {}
@@ -198,12 +221,15 @@ class OpenApi:
 
     # --- a served call --------------------------------------------------------------------
     def check(self, call: Call) -> list[Problem]:
-        """Every way `call` departs from the description (nothing for uncovered operations)."""
+        """Every way `call` departs from the description (for an operation the subset lacks,
+        only the shape of an error body is checked)."""
+        subject = f"{call.method} {call.route or call.path} -> {call.status}"
+        problems: list[Problem] = []
+        if call.status >= 400:
+            problems += self.errors("/x-error-body", call.response_json, subject, "error body")
         op = self.operation(call.method, call.route)
         if op is None or call.route is None or call.status == 304:
-            return []
-        subject = f"{call.method} {call.route} -> {call.status}"
-        problems: list[Problem] = []
+            return problems
         if 200 <= call.status < 300:
             problems += self._request(op, call, subject)
         response = op["responses"].get(str(call.status))

@@ -2,7 +2,8 @@
 
 Registered for the whole suite by `tests/conftest.py`. Each `Emulator` gets, as it is built
 (`Emulator.instruments`), a call-log listener that checks every call it serves (HTTP or
-in-process) against the vendored OpenAPI subset, and a webhook listener that checks every
+in-process) against the vendored OpenAPI subset (error bodies of every operation, everything
+of the operations it covers), and a webhook listener that checks every
 delivery it queues against octokit's schemas or example payloads. Problems are collected per
 test and fail the test phase (setup, call or teardown) in which they happened, listing each
 problem: operation, status, part and JSON pointer. Calls answered by an injected fault are not
@@ -46,9 +47,9 @@ class Collector:
 
     def on_call(self, call: Call) -> None:
         api = openapi()
-        if api is None or call.fault is not None or not api.covers(call.method, call.route):
+        if api is None or call.fault is not None:
             return
-        self._add(lambda: api.check(call), f"{call.method} {call.route}")
+        self._add(lambda: api.check(call), f"{call.method} {call.route or call.path}")
         self.calls += 1
 
     def on_delivery(self, delivery: Delivery) -> None:

@@ -105,7 +105,8 @@ def test_parameters_are_checked(api: OpenApi, served: dict[str, Call]) -> None:
 
 def test_statuses_and_headers(api: OpenApi, served: dict[str, Call]) -> None:
     call = served[f"POST {COMMENTS}"]
-    assert [str(p) for p in api.check(spoiled(call, status=409))] == [
+    error = {"message": "Conflict", "documentation_url": "https://docs.github.com/rest"}
+    assert [str(p) for p in api.check(spoiled(call, status=409, response_json=error))] == [
         f"POST {COMMENTS} -> 409: status at /: not documented (only 201, 403, 404, 410, 422)"
     ]
     headers = {k: v for k, v in call.response_headers.items() if k != "Location"}
@@ -152,3 +153,20 @@ def test_webhook_payloads(hooks: Webhooks) -> None:
     ]
     (problem,) = hooks.check("gollum", {"pages": []})
     assert problem.message == "no vendored schema or example payload to check this event against"
+
+
+def test_error_bodies_of_every_operation_are_githubs(api: OpenApi, served: dict[str, Call]) -> None:
+    emulator = Emulator.from_seed(seed_for())
+    refused = emulator.request("GET", f"/repos/{REPO}/pulls/9/commits", login="dev")
+    call = emulator.calls.calls(transport=None)[-1]
+    assert refused.status == 404 and not api.covers(call.method, call.route)
+    assert api.check(call) == []
+    strings = {"message": "Unprocessable Entity", "documentation_url": "x", "errors": ["no"]}
+    assert api.check(spoiled(call, status=422, response_json=strings)) == []
+    bad = {"message": "Unprocessable Entity", "errors": [{"field": "title"}]}
+    found = sorted(str(p) for p in api.check(spoiled(call, status=422, response_json=bad)))
+    subject = "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits -> 422: error body at"
+    assert found == [
+        f"{subject} /: 'documentation_url' is a required property",
+        f"{subject} /errors/0: {{'field': 'title'}} is not valid under any of the given schemas",
+    ]
