@@ -60,7 +60,11 @@ class CallLog:
     def record(self, call: Call) -> None:
         """Keep `call` and show it to each listener, bodies included even when the log itself
         keeps none (listeners validate or record them)."""
-        kept = call if self.keep_bodies else replace(call, request_json=None, response_json=None)
+        kept = call
+        if not self.keep_bodies:
+            if self.listeners:
+                kept = replace(call)
+            kept.request_json = kept.response_json = None
         with self._lock:
             self._seq += 1
             call.seq = kept.seq = self._seq

@@ -8,7 +8,9 @@ delivery it queues against octokit's schemas or example payloads. Problems are c
 test and fail the test phase (setup, call or teardown) in which they happened, listing each
 problem: operation, status, part and JSON pointer. Calls answered by an injected fault are not
 checked (the fault is the test's intent), nor are redeliveries (the payload was checked when
-first sent). Without `../shared/vendor` nothing is checked.
+first sent). Emulators in processes a test starts (`flagbot emulator`, a demo) record their
+calls to the file named by `FLAGBOT_EMULATOR_RECORD`, which this plugin sets and reads after
+each test phase. Without `../shared/vendor` nothing is checked.
 
 A test that makes the emulator break the contract on purpose says so, with a reason:
 `@pytest.mark.github_conformance_exempt("why")`.
@@ -16,13 +18,17 @@ A test that makes the emulator break the contract on purpose says so, with a rea
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.emulator.calllog import Call
-from bot.emulator.emulator import Emulator
+from bot.emulator.emulator import RECORD_ENV, Emulator
 from bot.emulator.webhooks import Delivery
 from tests.conformance.openapi import openapi
 from tests.conformance.problem import Problem
@@ -40,6 +46,7 @@ class Collector:
         self._problems: list[Problem] = []
         self.calls = 0
         self.deliveries = 0
+        self.recording: Recording | None = None
 
     def attach(self, emulator: Emulator) -> None:
         emulator.calls.listeners.append(self.on_call)
@@ -59,7 +66,7 @@ class Collector:
         self._add(lambda: checker.check(delivery.event, delivery.payload), delivery.event)
         self.deliveries += 1
 
-    def _add(self, check, subject: str) -> None:
+    def _add(self, check: Callable[[], list[Problem]], subject: str) -> None:
         try:
             found = check()
         except Exception as e:  # a checker bug must fail the test, not the emulator's answer
@@ -69,9 +76,28 @@ class Collector:
                 self._problems += found
 
     def take(self) -> list[Problem]:
+        if self.recording is not None:
+            for call in self.recording.new_calls():
+                self.on_call(call)
         with self._lock:
             found, self._problems = self._problems, []
         return found
+
+
+class Recording:
+    """The calls other processes' emulators append to one JSON-lines file, read as they come."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def new_calls(self) -> list[Call]:
+        with self.path.open("rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]  # a line still being written waits
+        self.offset += len(complete)
+        return [Call(**json.loads(line)) for line in complete.splitlines() if line.strip()]
 
 
 COLLECTOR = Collector()
@@ -106,6 +132,11 @@ def pytest_configure(config: pytest.Config) -> None:
     _sessions += 1
     if COLLECTOR.attach not in Emulator.instruments:
         Emulator.instruments.append(COLLECTOR.attach)
+    if COLLECTOR.recording is None:
+        handle, name = tempfile.mkstemp(prefix="flagbot-emulator-calls-", suffix=".jsonl")
+        os.close(handle)
+        COLLECTOR.recording = Recording(Path(name))
+        os.environ[RECORD_ENV] = name
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -113,6 +144,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _sessions -= 1
     if _sessions == 0 and COLLECTOR.attach in Emulator.instruments:
         Emulator.instruments.remove(COLLECTOR.attach)
+    if _sessions == 0 and COLLECTOR.recording is not None:
+        os.environ.pop(RECORD_ENV, None)
+        COLLECTOR.recording.path.unlink(missing_ok=True)
+        COLLECTOR.recording = None
 
 
 def _guard(item: pytest.Item, when: str) -> Iterator[None]:

@@ -4,14 +4,21 @@ is reported with its operation, status, part and JSON pointer, and nothing else 
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.emulator import Emulator
 from bot.emulator.calllog import Call
+from bot.emulator.emulator import RECORD_ENV
 from bot.emulator.testing import REPO, seed_for
 from tests.conformance.openapi import OpenApi, openapi
+from tests.conformance.plugin import Collector, Recording
 from tests.conformance.webhooks import Webhooks, webhooks
 from tests.conftest import vendor_path
 
@@ -170,3 +177,43 @@ def test_error_bodies_of_every_operation_are_githubs(api: OpenApi, served: dict[
         f"{subject} /: 'documentation_url' is a required property",
         f"{subject} /errors/0: {{'field': 'title'}} is not valid under any of the given schemas",
     ]
+
+
+def test_a_log_without_bodies_still_shows_them_to_listeners() -> None:
+    emulator = Emulator.from_seed(seed_for(), keep_bodies=False)
+    seen: list[Call] = []
+    emulator.calls.listeners.append(seen.append)
+    emulator.request("POST", f"/repos/{REPO}/issues/1/comments", login="dev", json_body={"x": 1})
+    emulator.request("GET", f"/repos/{REPO}", login="dev")
+    assert [c.response_json is not None for c in seen] == [True, True]
+    assert seen[0].request_json == {"x": 1}
+    kept = emulator.calls.calls(transport=None)
+    assert [(c.seq, c.request_json, c.response_json) for c in kept] == [
+        (1, None, None),
+        (2, None, None),
+    ]
+
+
+def test_emulators_in_other_processes_are_checked_from_their_recording(
+    api: OpenApi, tmp_path: Path
+) -> None:
+    out = tmp_path / "calls.jsonl"
+    script = (
+        "from bot.emulator import Emulator\n"
+        "from bot.emulator.testing import REPO, seed_for\n"
+        "e = Emulator.from_seed(seed_for())\n"
+        "assert e.request('GET', f'/repos/{REPO}/contents/README.md', login='dev').ok\n"
+    )
+    env = {**os.environ, RECORD_ENV: str(out)}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
+    collector = Collector()
+    collector.recording = Recording(out)
+    assert collector.take() == [] and collector.calls == 1
+
+    record = json.loads(out.read_text())
+    record["response_json"]["size"] = "large"
+    with out.open("a") as f:
+        f.write(json.dumps(record) + "\n" + json.dumps(record)[:50])  # and half a line
+    (problem,) = collector.take()
+    assert problem.subject == "GET /repos/{owner}/{repo}/contents/{path} -> 200"
+    assert problem.part == "response body" and collector.calls == 2

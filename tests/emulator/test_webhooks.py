@@ -12,7 +12,7 @@ from gidgethub import sansio
 
 from bot.emulator import Emulator, Server
 from bot.emulator.testing import APP_ID, REPO, WebhookSink, seed_for
-from tests.conformance.webhooks import webhooks as webhook_schemas
+from tests.conformance.webhooks import webhooks
 from tests.conftest import vendor_path
 
 SECRET = "s3cret"
@@ -88,7 +88,7 @@ async def test_deliveries_are_signed_ordered_and_schema_valid() -> None:
         assert headers["X-Hub-Signature"].startswith("sha1=")
         assert headers["X-GitHub-Hook-Installation-Target-Type"] == "repository"
         assert "installation" not in payload
-    schemas = webhook_schemas()
+    schemas = webhooks()
     if schemas is None:
         pytest.skip("vendored octokit schemas not found")
     checked = 0
@@ -133,7 +133,7 @@ async def test_push_and_check_run_payloads_match_real_examples() -> None:
         assert payload["installation"]["id"] == 2002  # App deliveries carry the installation
         assert headers["X-GitHub-Hook-Installation-Target-Type"] == "integration"
         assert headers["X-GitHub-Hook-Installation-Target-ID"] == str(APP_ID)
-    schemas = webhook_schemas()
+    schemas = webhooks()
     if schemas is None:
         pytest.skip("vendored octokit schemas not found")
     push_example = json.loads(
