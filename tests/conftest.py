@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# Every emulator any test builds is checked against GitHub's contract (see the plugin);
+# pytester runs the plugin's own tests.
+pytest_plugins = ("tests.conformance.plugin", "pytester")
+
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = Path(os.environ.get("FLAGBOT_VENDOR_DIR", ROOT.parent / "shared" / "vendor"))
 

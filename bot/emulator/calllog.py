@@ -11,7 +11,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class Call:
     request_json: Any = None
     response_json: Any = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)  # the route's path parameters
 
     @property
     def key(self) -> str:
@@ -57,12 +58,17 @@ class CallLog:
         self.listeners: list[Listener] = []
 
     def record(self, call: Call) -> None:
+        """Keep `call` and show it to each listener, bodies included even when the log itself
+        keeps none (listeners validate or record them)."""
+        kept = call
+        if not self.keep_bodies:
+            if self.listeners:
+                kept = replace(call)
+            kept.request_json = kept.response_json = None
         with self._lock:
             self._seq += 1
-            call.seq = self._seq
-            if not self.keep_bodies:
-                call.request_json = call.response_json = None
-            self._calls.append(call)
+            call.seq = kept.seq = self._seq
+            self._calls.append(kept)
         for listener in list(self.listeners):
             listener(call)
 

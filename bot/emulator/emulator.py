@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -53,7 +54,17 @@ class Server:
     port: int
 
 
+# Where an emulator records its calls when nothing in its process instruments it: a test
+# suite sets it so that emulators in processes it starts (`flagbot emulator`, a demo) are
+# checked too, from their recordings.
+RECORD_ENV = "FLAGBOT_EMULATOR_RECORD"
+
+
 class Emulator:
+    # Called with every new Emulator once it is built: a test suite attaches its checks here
+    # (call-log and webhook listeners), so no emulator a test makes escapes them.
+    instruments: ClassVar[list[Callable[[Emulator], None]]] = []
+
     def __init__(
         self,
         world: World | None = None,
@@ -66,6 +77,8 @@ class Emulator:
         self.router = build_router()
         self.faults = Faults(fault_seed)
         self.calls = CallLog(keep_bodies=keep_bodies)
+        if record_to is None and not Emulator.instruments:
+            record_to = os.environ.get(RECORD_ENV) or None
         if record_to is not None:
             self.calls.listeners.append(JsonlRecorder(record_to))
         self.ratelimit = RateLimiter(
@@ -79,6 +92,8 @@ class Emulator:
         )
         self.private_keys: dict[int, str] = {}  # app id -> PEM, when the seed gave one
         self.url: str | None = None
+        for instrument in list(Emulator.instruments):
+            instrument(self)
 
     @classmethod
     def from_seed(

@@ -169,7 +169,7 @@ def reopen(world: World, repo: Repo, pr: PullRequest, actor: User) -> None:
             ],
         )
     pr.state = "open"
-    pr.closed_at = None
+    pr.closed_at = pr.closed_by = None
     pr.head_sha = tip
     pr.updated_at = world.clock.now()
     pr.mergeable_pending_reads = world.options.mergeable_null_reads
@@ -343,7 +343,7 @@ def merge(
     pr.base_sha = base_tip
     pr.state = "closed"
     pr.merged_at = pr.closed_at = pr.updated_at = now
-    pr.merged_by = merger.login
+    pr.merged_by = pr.closed_by = merger.login
     pr.merge_commit_sha = new_tip
     push(world, repo, f"refs/heads/{pr.base_ref}", new_tip, merger)
     _emit(world, repo, pr, "closed", merger)

@@ -90,6 +90,7 @@ def close(world: World, repo: Repo, pr: PullRequest, sender: User) -> None:
     now = world.clock.now()
     pr.state = "closed"
     pr.closed_at = pr.updated_at = now
+    pr.closed_by = sender.login
     world.emit(
         "pull_request",
         "closed",

@@ -171,6 +171,10 @@ class _Loader:
             if login.lower() in self.state.users or login.lower() in self.state.orgs:
                 raise self.fail(("orgs", i, "login"), f"{login!r} is already an account")
             org = self.state.add_org(login)
+            org.created_at = self.world.clock.now()
+            org.description = o.get("description")
+            org.account.name = o.get("name")
+            org.account.email = o.get("email")
             for key in ("members", "owners"):
                 for j, m in enumerate(o.get(key) or []):
                     getattr(org, key).add(self.known_user(("orgs", i, key, j), m))
@@ -185,6 +189,7 @@ class _Loader:
                     name=t.get("name", slug),
                     description=t.get("description"),
                     privacy=t.get("privacy", "closed"),
+                    created_at=self.world.clock.now(),
                 )
                 for key in ("members", "maintainers", "pending"):
                     for k, m in enumerate(t.get(key) or []):
@@ -310,6 +315,8 @@ class _Loader:
                         f"role must be one of admin, maintain, write, triage, read, not {role!r}",
                     )
                 repo.collaborators[real] = role
+            if r.get("teams") is not None:
+                repo.teams = self.team_access(i, owner, r["teams"])
             for j, lab in enumerate(r.get("labels") or []):
                 if not isinstance(lab, dict) or not lab.get("name"):
                     raise self.fail(("repos", i, "labels", j), "a label needs a name")
@@ -322,6 +329,25 @@ class _Loader:
                     lab.get("description"),
                 )
             self.first_commit(i, r, repo)
+
+    def team_access(self, i: int, owner: str, teams: Any) -> dict[str, str]:
+        path = ("repos", i, "teams")
+        org = self.state.orgs.get(owner.lower())
+        if org is None:
+            raise self.fail(path, f"{owner!r} is not an organization, so it has no teams")
+        if not isinstance(teams, dict):
+            raise self.fail(path, "must map team slug: role")
+        out = {}
+        for slug, role in teams.items():
+            if slug not in org.teams:
+                raise self.fail((*path, slug), f"unknown team {slug!r} (add it under orgs:)")
+            if role not in ROLE_RANK or role == "none":
+                raise self.fail(
+                    (*path, slug),
+                    f"role must be one of admin, maintain, write, triage, read, not {role!r}",
+                )
+            out[slug] = role
+        return out
 
     def first_commit(self, i: int, r: dict[str, Any], repo) -> None:
         files: dict[str, tuple[str, bytes]] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from bot.emulator.errors import ApiError, not_found
@@ -59,6 +59,7 @@ class Team:
     members: set[str] = field(default_factory=set)
     maintainers: set[str] = field(default_factory=set)
     pending: set[str] = field(default_factory=set)
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Org:
     teams: dict[str, Team] = field(default_factory=dict)
     members: set[str] = field(default_factory=set)  # explicit members besides team members
     owners: set[str] = field(default_factory=set)
+    description: str | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def login(self) -> str:
@@ -159,6 +162,7 @@ class PullRequest:
     closed_at: datetime | None = None
     merged_at: datetime | None = None
     merged_by: str | None = None
+    closed_by: str | None = None
     merge_commit_sha: str | None = None
     labels: list[str] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
@@ -224,6 +228,9 @@ class Repo:
     description: str | None = None
     git: GitRepo = field(default_factory=GitRepo)
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> role
+    # team slug (of the owner org) -> role it grants its members; None = the seed declared no
+    # team access, and CODEOWNERS then accepts every visible team of the owner org
+    teams: dict[str, str] | None = None
     labels: dict[str, Label] = field(default_factory=dict)  # lower-cased name -> label
     pulls: dict[int, PullRequest] = field(default_factory=dict)
     comments: dict[int, IssueComment] = field(default_factory=dict)
@@ -415,16 +422,24 @@ class State:
 
     # --- relationships -------------------------------------------------------------------
     def role(self, repo: Repo, login: str) -> str:
-        """`login`'s role on `repo`: admin/maintain/write/triage/read or none."""
+        """`login`'s role on `repo`: admin/maintain/write/triage/read or none — the highest
+        of a direct grant and the grants of the teams they are an active member of."""
         if login.lower() == repo.owner.lower():
             return "admin"
         org = self.orgs.get(repo.owner.lower())
         if org and login in org.owners:
             return "admin"
+        found = "none" if repo.private else "read"
         for name, role in repo.collaborators.items():
             if name.lower() == login.lower():
-                return role
-        return "none" if repo.private else "read"
+                found = role
+        if org and repo.teams:
+            for slug, role in repo.teams.items():
+                if ROLE_RANK[role] > ROLE_RANK[found] and slug in org.teams:
+                    membership = org.team_membership(slug, login)
+                    if membership and membership[1] == "active":
+                        found = role
+        return found
 
     def author_association(self, repo: Repo, login: str) -> str:
         if login.lower() == repo.owner.lower():

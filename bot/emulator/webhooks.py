@@ -8,7 +8,8 @@ logged with request headers, payload, response and duration, for the hook-delive
 for redelivery (same GUID, `redelivery: true`, re-signed).
 
 `await webhooks.drain()` (or `drain_blocking()` from another thread) returns once every
-delivery queued so far has been attempted.
+delivery queued so far has been attempted. `listeners` see each delivery as it is queued, on
+the thread that made the change (a test suite validates payloads there).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -109,6 +111,7 @@ class Webhooks:
         self._tasks: dict[int, asyncio.Task] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
+        self.listeners: list[Callable[[Delivery], None]] = []
         world.listeners.append(self._on_event)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -215,6 +218,8 @@ class Webhooks:
             self.deliveries.append(delivery)
             self._queues.setdefault(hook.id, deque()).append(delivery)
             loop = self._loop
+        for listener in list(self.listeners):
+            listener(delivery)
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._kick, hook.id)
         return delivery

@@ -66,8 +66,6 @@ class World:
     webhooks: Any = None
     # the rate limiter, for `GET /rate_limit` (set by the Emulator)
     ratelimit: Any = None
-    # CODEOWNERS checker for `GET /codeowners/errors`: (text, path, world) -> list of errors
-    codeowners_check: Callable[..., list[dict[str, Any]]] | None = None
 
     def ctx(self, base: str | None = None) -> Ctx:
         return Ctx(self.state, (base or self.base_url).rstrip("/"))

@@ -1,4 +1,4 @@
-"""Check runs, statuses, comments, labels, teams, collaborators, CODEOWNERS errors."""
+"""Check runs, statuses, comments, labels, teams, collaborators."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import pytest
 
 from bot.emulator import ApiCallFailed, Emulator
 from bot.emulator.testing import REPO, seed_for
-
-BROKEN_CODEOWNERS = "# owners\nflags/ @acme/eng-managers @ghost\n*.txt docs@\n[a-z].md @mgr\n"
 
 
 def head_of(emulator: Emulator) -> str:
@@ -210,28 +208,6 @@ def test_collaborator_permission(emulator: Emulator) -> None:
     with pytest.raises(ApiCallFailed) as e:
         emulator.person("outsider").get(f"/repos/{REPO}/collaborators/dev/permission")
     assert e.value.status == 403
-
-
-def test_codeowners_errors_endpoint(emulator: Emulator) -> None:
-    reader = emulator.person("dev")
-    assert reader.get(f"/repos/{REPO}/codeowners/errors") == {"errors": []}
-    emulator.push_files(
-        REPO,
-        "main",
-        {".github/CODEOWNERS": BROKEN_CODEOWNERS},
-        author="mgr",
-    )
-    errors = reader.get(f"/repos/{REPO}/codeowners/errors?ref=main")["errors"]
-    assert [(e["kind"], e["line"], e["column"]) for e in errors] == [
-        ("Unknown owner", 2, 27),
-        ("Invalid owner", 3, 7),
-        ("Invalid pattern", 4, 1),
-    ]
-    assert errors[1]["message"] == "Invalid owner on line 3:\n\n  *.txt docs@\n        ^"
-    emulator.push_files(REPO, "main", {".github/CODEOWNERS": None}, author="mgr")
-    with pytest.raises(ApiCallFailed) as e:
-        reader.get(f"/repos/{REPO}/codeowners/errors")
-    assert e.value.status == 404
 
 
 def test_private_repository_is_invisible_to_outsiders() -> None:

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.emulator.api.aliases import canonical, repository_links
 from bot.emulator.api.router import Request, Response, Route, Router
 from bot.emulator.auth import ANONYMOUS, Actor, identify
 from bot.emulator.calllog import Call, CallLog
@@ -26,6 +27,7 @@ from bot.emulator.ratelimit import RateLimiter
 from bot.emulator.world import World
 
 log = logging.getLogger("bot.emulator")
+REPOSITORY_ROUTES = "/repos/{owner}/{repo}/"
 
 
 @dataclass
@@ -42,8 +44,10 @@ class Served:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def etag_for(body: bytes) -> str:
-    return 'W/"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
+def etag_for(body: bytes, *, weak: bool = True) -> str:
+    """GitHub's entity tag: weak on reads, strong on a created resource (as it sends them)."""
+    tag = '"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
+    return "W/" + tag if weak else tag
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -96,6 +100,8 @@ class Dispatcher:
     def _prepare(self, req: Request) -> tuple[Served | None, Route | None, Decision | None]:
         route: Route | None = None
         try:
+            with self.world.lock:
+                req.path = canonical(self.world.state, req.path)
             route, req.params = self.router.match(req.method, req.path)
             req.actor = identify(self.world.state, req.headers.get("Authorization"), self.auth_time)
             who = req.actor.login or "anonymous"
@@ -142,13 +148,16 @@ class Dispatcher:
         body = b"" if response.body is None else json.dumps(response.body).encode()
         headers = dict(response.headers)
         charged = route.charged
-        if req.method == "GET" and response.status == 200:
-            etag = etag_for(body)
+        if "Link" in headers and route.template.startswith(REPOSITORY_ROUTES):
+            repo = self.world.state.repo(req.params["owner"], req.params["repo"])
+            headers["Link"] = repository_links(headers["Link"], req.base, req.path, repo)
+        if body and 200 <= response.status < 300:  # GitHub tags every answer, writes too
+            etag = etag_for(body, weak=response.status != 201)
             headers["ETag"] = etag
             headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
-            if _etag_matches(req.headers.get("If-None-Match"), etag):
-                served = Served(304, headers, b"", None, route, actor, charged=False)
-                return served
+            matched = _etag_matches(req.headers.get("If-None-Match"), etag)
+            if req.method == "GET" and response.status == 200 and matched:
+                return Served(304, headers, b"", None, route, actor, charged=False)
         if body:
             headers["Content-Type"] = "application/json; charset=utf-8"
         return Served(response.status, headers, body, response.body, route, actor, charged=charged)
@@ -195,6 +204,7 @@ class Dispatcher:
                 request_json=request_json,
                 response_json=served.json,
                 response_headers=dict(served.headers),
+                params=dict(req.params),
             )
         )
         return served

@@ -76,6 +76,11 @@ def ok(body: Any, status: int = 200, **headers: str) -> Response:
     return Response(status, body, dict(headers))
 
 
+def created(body: dict[str, Any]) -> Response:
+    """201 with GitHub's `Location` header: the new resource's API URL (its `url` field)."""
+    return Response(201, body, {"Location": body["url"]})
+
+
 def no_content() -> Response:
     return Response(204, None)
 

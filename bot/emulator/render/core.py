@@ -78,8 +78,70 @@ def organization(ctx: Ctx, org: Org) -> dict[str, Any]:
         "members_url": f"{api}/members{{/member}}",
         "public_members_url": f"{api}/public_members{{/member}}",
         "avatar_url": ctx.api(f"/avatars/u/{org.account.id}?v=4"),
-        "description": None,
+        "description": org.description,
     }
+
+
+def organization_full(ctx: Ctx, org: Org, viewer: str | None) -> dict[str, Any]:
+    """`GET /orgs/{org}`: the public profile, plus plan and member settings for its owners."""
+    repos = [r for r in ctx.state.repos.values() if r.owner.lower() == org.login.lower()]
+    private = sum(1 for r in repos if r.private)
+    out = organization(ctx, org)
+    out.update(
+        {
+            "name": org.account.name,
+            "company": None,
+            "blog": None,
+            "location": None,
+            "email": org.account.email,
+            "twitter_username": None,
+            "is_verified": False,
+            "has_organization_projects": True,
+            "has_repository_projects": True,
+            "public_repos": len(repos) - private,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "html_url": ctx.html(f"/{org.login}"),
+            "created_at": iso(org.created_at),
+            "updated_at": iso(org.created_at),
+            "type": "Organization",
+        }
+    )
+    if viewer is None or viewer not in org.owners:
+        return out
+    members = {*org.members, *org.owners}
+    for t in org.teams.values():
+        members |= t.members | t.maintainers
+    out.update(
+        {
+            "total_private_repos": private,
+            "owned_private_repos": private,
+            "private_gists": 0,
+            "disk_usage": 0,
+            "collaborators": 0,
+            "billing_email": None,
+            "plan": {
+                "name": "free",
+                "space": 976562499,
+                "private_repos": 10000,
+                "filled_seats": len(members),
+                "seats": len(members),
+            },
+            "default_repository_permission": "read",
+            "members_can_create_repositories": True,
+            "two_factor_requirement_enabled": False,
+            "members_allowed_repository_creation_type": "all",
+            "members_can_create_public_repositories": True,
+            "members_can_create_private_repositories": True,
+            "members_can_create_internal_repositories": False,
+            "members_can_create_pages": True,
+            "members_can_create_public_pages": True,
+            "members_can_create_private_pages": True,
+            "members_can_fork_private_repositories": False,
+        }
+    )
+    return out
 
 
 _REPO_TEMPLATES = {
@@ -122,8 +184,9 @@ _REPO_TEMPLATES = {
 }
 
 
-def repository(ctx: Ctx, repo: Repo) -> dict[str, Any]:
-    """The repository object embedded in pull requests, webhooks and installation tokens."""
+def repository(ctx: Ctx, repo: Repo, *, webhook: bool = False) -> dict[str, Any]:
+    """The repository object embedded in pull requests, statuses and webhooks. Webhooks add
+    `custom_properties` (octokit's schema requires it; GitHub's REST `repository` has none)."""
     api = ctx.api(f"/repos/{repo.full_name}")
     html = ctx.html(f"/{repo.full_name}")
     host = ctx.base.split("://", 1)[-1]
@@ -176,16 +239,16 @@ def repository(ctx: Ctx, repo: Repo) -> dict[str, Any]:
             "open_issues": open_count,
             "watchers": 0,
             "default_branch": repo.default_branch,
-            "custom_properties": {},
         }
     )
+    if webhook:
+        out["custom_properties"] = {}
     return out
 
 
 def full_repository(ctx: Ctx, repo: Repo, viewer: str | None) -> dict[str, Any]:
     """`GET /repos/{owner}/{repo}`: the repository plus settings and the caller's permissions."""
     out = repository(ctx, repo)
-    out.pop("custom_properties")
     role = ctx.state.role(repo, viewer) if viewer else ("none" if repo.private else "read")
     rank = ["none", "read", "triage", "write", "maintain", "admin"].index(role)
     out["permissions"] = {
@@ -234,6 +297,28 @@ def team(ctx: Ctx, t: Team) -> dict[str, Any]:
     if t.parent and t.parent in org.teams:
         parent = org.teams[t.parent]
         out["parent"] = {k: v for k, v in team(ctx, parent).items() if k != "parent"}
+    return out
+
+
+def team_full(ctx: Ctx, t: Team) -> dict[str, Any]:
+    """`GET /orgs/{org}/teams/{team_slug}`: the team with counts, dates and its organization's
+    public profile."""
+    org = ctx.state.org(t.org)
+    repos = [
+        r
+        for r in ctx.state.repos.values()
+        if r.owner.lower() == org.login.lower() and t.slug in (r.teams or {})
+    ]
+    out = team(ctx, t)
+    out.update(
+        {
+            "members_count": len(org.team_members(t.slug)),
+            "repos_count": len(repos),
+            "created_at": iso(t.created_at),
+            "updated_at": iso(t.created_at),
+            "organization": organization_full(ctx, org, None),
+        }
+    )
     return out
 
 

@@ -17,10 +17,11 @@ from bot.emulator.render.pulls import simple_pull_request
 from bot.emulator.state import CheckRun, PullRequest, Repo, Review, User
 
 MAX_PUSH_COMMITS = 20
+WEB_FLOW_EMAIL = "noreply@github.com"
 
 
 def envelope(ctx: Ctx, repo: Repo, sender: User, *, push: bool = False) -> dict[str, Any]:
-    repo_json = repository(ctx, repo)
+    repo_json = repository(ctx, repo, webhook=True)
     if push:  # push payloads carry unix timestamps and a few legacy fields
         repo_json["created_at"] = int(repo.created_at.timestamp())
         repo_json["pushed_at"] = int((repo.pushed_at or repo.created_at).timestamp())
@@ -42,6 +43,8 @@ def _push_commit(ctx: Ctx, repo: Repo, sha: str) -> dict[str, Any]:
 
     def who(sig) -> dict[str, Any]:
         out: dict[str, Any] = {"name": sig.name, "email": sig.email}
+        if sig.email.lower() == WEB_FLOW_EMAIL:
+            out["username"] = "web-flow"  # GitHub's committer for commits made on GitHub
         for u in ctx.state.users.values():
             if sig.email.lower() == u.noreply_email.lower():
                 out["username"] = u.login

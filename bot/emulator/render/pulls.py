@@ -52,7 +52,7 @@ def _links(ctx: Ctx, repo: Repo, pr: PullRequest) -> dict[str, dict[str, str]]:
 
 def pull_request(ctx: Ctx, repo: Repo, pr: PullRequest, *, webhook: bool = False) -> dict[str, Any]:
     api = ctx.api(f"/repos/{repo.full_name}")
-    repo_json = repository(ctx, repo)
+    repo_json = repository(ctx, repo, webhook=webhook)
     owner = user_by_login(ctx, repo.owner)
     merge = pullinfo.mergeability(repo, pr, consume=not webhook)
     changes = pullinfo.files(repo, pr)

@@ -9,7 +9,7 @@ import binascii
 from typing import Any
 
 from bot.emulator.api.common import ctx, readable_repo, writable_repo
-from bot.emulator.api.router import Request, Response, Router, no_content, ok
+from bot.emulator.api.router import Request, Response, Router, created, no_content, ok
 from bot.emulator.errors import ApiError, not_found, validation_failed
 from bot.emulator.git import MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK, MODE_TREE
 from bot.emulator.git.objects import MODE_SUBMODULE
@@ -39,8 +39,8 @@ def create_blob(world: World, req: Request) -> Response:
     else:
         raise ApiError(422, f"encoding must be utf-8 or base64, not {encoding}")
     sha = repo.git.store.put_blob(data)
-    return ok(
-        {"url": ctx(world, req).api(f"/repos/{repo.full_name}/git/blobs/{sha}"), "sha": sha}, 201
+    return created(
+        {"url": ctx(world, req).api(f"/repos/{repo.full_name}/git/blobs/{sha}"), "sha": sha}
     )
 
 
@@ -114,7 +114,7 @@ def create_tree(world: World, req: Request) -> Response:
     for item in items:
         _tree_entry(repo, flat, item)
     sha = repo.git.trees.build(flat) if flat else EMPTY_TREE
-    return ok(git.tree(ctx(world, req), repo, sha, recursive=False), 201)
+    return created(git.tree(ctx(world, req), repo, sha, recursive=False))
 
 
 def get_tree(world: World, req: Request) -> Response:
@@ -147,7 +147,7 @@ def create_commit(world: World, req: Request) -> Response:
     author = signature(world, who, body.get("author"), "author")
     committer = signature(world, who, body.get("committer") or body.get("author"), "committer")
     sha = repo.git.commit(tree, tuple(parents), message, author, committer)
-    return ok(git.git_commit(ctx(world, req), repo, sha), 201)
+    return created(git.git_commit(ctx(world, req), repo, sha))
 
 
 def get_commit(world: World, req: Request) -> Response:
@@ -209,7 +209,7 @@ def create_ref(world: World, req: Request) -> Response:
     if name in repo.git.refs:
         raise ApiError(422, "Reference already exists")
     push(world, repo, name, sha, who)
-    return ok(git.ref(ctx(world, req), repo, name, sha), 201)
+    return created(git.ref(ctx(world, req), repo, name, sha))
 
 
 def update_ref(world: World, req: Request) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.emulator import issues
 from bot.emulator.api.common import ctx, readable_repo, writable_repo
 from bot.emulator.api.pagination import paginated
-from bot.emulator.api.router import Request, Response, Router, no_content, ok
+from bot.emulator.api.router import Request, Response, Router, created, no_content, ok
 from bot.emulator.clock import iso
 from bot.emulator.errors import ApiError
 from bot.emulator.render.core import label, user_by_login
@@ -56,6 +56,7 @@ def get_issue(world: World, req: Request) -> Response:
                 "merged_at": iso(pr.merged_at) if pr.merged_at else None,
             },
             "closed_at": iso(pr.closed_at) if pr.closed_at else None,
+            "closed_by": user_by_login(c, pr.closed_by) if pr.closed_by else None,
             "created_at": iso(pr.created_at),
             "updated_at": iso(pr.updated_at),
             "author_association": world.state.author_association(repo, pr.user),
@@ -78,7 +79,7 @@ def create_comment(world: World, req: Request) -> Response:
     comment = issues.add_comment(
         world, repo, req.int_param("issue_number"), who, body, _app_id(req)
     )
-    return ok(issue_comment(ctx(world, req), repo, comment), 201)
+    return created(issue_comment(ctx(world, req), repo, comment))
 
 
 def get_comment(world: World, req: Request) -> Response:

@@ -8,7 +8,7 @@ from bot.emulator.api.pagination import paginated
 from bot.emulator.api.router import Request, Response, Router, no_content, ok
 from bot.emulator.auth import Actor
 from bot.emulator.errors import ApiError, not_found
-from bot.emulator.render.core import organization, team, user_by_login
+from bot.emulator.render.core import organization, organization_full, team, team_full, user_by_login
 from bot.emulator.state import Org, Team
 from bot.emulator.world import World
 
@@ -46,9 +46,7 @@ def _team(world: World, req: Request) -> tuple[Org, Team]:
 
 def get_org(world: World, req: Request) -> Response:
     org = _visible_org(world, req)
-    out = organization(ctx(world, req), org)
-    out.update({"html_url": ctx(world, req).html(f"/{org.login}"), "type": "Organization"})
-    return ok(out)
+    return ok(organization_full(ctx(world, req), org, actor(req).login))
 
 
 def list_teams(world: World, req: Request) -> Response:
@@ -60,7 +58,7 @@ def list_teams(world: World, req: Request) -> Response:
 
 def get_team(world: World, req: Request) -> Response:
     _, t = _team(world, req)
-    return ok(team(ctx(world, req), t))
+    return ok(team_full(ctx(world, req), t))
 
 
 def team_membership(world: World, req: Request) -> Response:
@@ -88,6 +86,15 @@ def team_members(world: World, req: Request) -> Response:
     logins = sorted((m for m, r in members.items() if role == "all" or r == role), key=str.lower)
     c = ctx(world, req)
     return paginated(req, logins, lambda login: user_by_login(c, login))
+
+
+def team_member(world: World, req: Request) -> Response:
+    """The legacy check (`{team url}/members/{username}`, as PyGithub's `has_in_members` calls
+    it): 204 for an active member, child teams included, else 404."""
+    org, t = _team(world, req)
+    if req.params["username"].lower() in {m.lower() for m in org.team_members(t.slug)}:
+        return no_content()
+    raise not_found()
 
 
 def org_member(world: World, req: Request) -> Response:
@@ -125,5 +132,6 @@ def register(router: Router) -> None:
     router.add("GET", t, get_team)
     router.add("GET", t + "/memberships/{username}", team_membership)
     router.add("GET", t + "/members", team_members)
+    router.add("GET", t + "/members/{username}", team_member)
     router.add("GET", o + "/members/{username}", org_member)
     router.add("GET", o + "/memberships/{username}", org_membership)

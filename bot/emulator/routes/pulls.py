@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.emulator import pullinfo, pulls
 from bot.emulator.api.common import ctx, readable_repo, writable_repo
 from bot.emulator.api.pagination import paginated
-from bot.emulator.api.router import Request, Response, Router, no_content, ok
+from bot.emulator.api.router import Request, Response, Router, created, no_content, ok
 from bot.emulator.errors import not_found, validation_failed
 from bot.emulator.render import git
 from bot.emulator.render.pulls import pull_request, review
@@ -55,7 +55,7 @@ def create_pull(world: World, req: Request) -> Response:
         draft=bool(body.get("draft", False)),
         maintainer_can_modify=bool(body.get("maintainer_can_modify", False)),
     )
-    return ok(pull_request(ctx(world, req), repo, pr), 201)
+    return created(pull_request(ctx(world, req), repo, pr))
 
 
 def get_pull(world: World, req: Request) -> Response:

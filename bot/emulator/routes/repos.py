@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.emulator import checks
 from bot.emulator.api.common import commit_for, ctx, readable_repo, writable_repo
-from bot.emulator.api.pagination import paginated
-from bot.emulator.api.router import Request, Response, Router, no_content, ok
+from bot.emulator.api.pagination import page_args, paginated, slice_page
+from bot.emulator.api.router import Request, Response, Router, created, no_content, ok
 from bot.emulator.auth import require
 from bot.emulator.clock import parse_time
-from bot.emulator.codeowners import LOCATIONS, codeowners_errors, owner_known
+from bot.emulator.codeowners import codeowners_errors
 from bot.emulator.errors import ApiError, not_found
 from bot.emulator.git.diff import diff_trees
 from bot.emulator.render import core, git
@@ -16,7 +16,10 @@ from bot.emulator.render.checks import combined_status, status
 from bot.emulator.render.core import user_by_login
 from bot.emulator.world import World
 
+# GitHub: at most 250 commits unpaginated, and up to 300 changed files (on the first page only
+# when the caller pages through the commits with `page`/`per_page`)
 MAX_COMPARE_COMMITS = 250
+MAX_COMPARE_FILES = 300
 
 
 def get_repo(world: World, req: Request) -> Response:
@@ -112,7 +115,17 @@ def compare(world: World, req: Request) -> Response:
     files = diff_trees(repo.git.store, old, repo.git.flat(head))
     c = ctx(world, req)
     html = c.html(f"/{repo.full_name}/compare/{base_name}...{head_name}")
-    return ok(
+    headers: dict[str, str] = {}
+    if "page" in req.query or "per_page" in req.query:
+        page, link = slice_page(req, ahead)
+        if link:
+            headers["Link"] = link
+        if page_args(req)[0] > 1:
+            files = []
+    else:
+        page = ahead[:MAX_COMPARE_COMMITS]
+    return Response(
+        200,
         {
             "url": c.api(f"/repos/{repo.full_name}/compare/{base_name}...{head_name}"),
             "html_url": html,
@@ -125,9 +138,10 @@ def compare(world: World, req: Request) -> Response:
             "ahead_by": len(ahead),
             "behind_by": len(behind),
             "total_commits": len(ahead),
-            "commits": [git.commit(c, repo, s) for s in ahead[:MAX_COMPARE_COMMITS]],
-            "files": [git.diff_entry(c, repo, head, f) for f in files],
-        }
+            "commits": [git.commit(c, repo, s) for s in page],
+            "files": [git.diff_entry(c, repo, head, f) for f in files[:MAX_COMPARE_FILES]],
+        },
+        headers,
     )
 
 
@@ -174,23 +188,17 @@ def check_collaborator(world: World, req: Request) -> Response:
 
 def codeowners_report(world: World, req: Request) -> Response:
     repo = readable_repo(world, req, "contents")
-    ref = req.query.get("ref") or repo.default_branch
-    sha = repo.git.resolve(ref)
-    if sha is None:
+    sha = repo.git.resolve(req.query.get("ref") or repo.default_branch)
+    errors = None if sha is None else codeowners_errors(world.state, repo, sha)
+    if errors is None:
         raise not_found()
-    for path in LOCATIONS:
-        data = repo.git.read(sha, path)
-        if data is not None:
-            check = world.codeowners_check or codeowners_errors
-            text = data.decode(errors="replace")
-            return ok({"errors": check(text, path, owner_known(world.state, repo))})
-    raise not_found()
+    return ok({"errors": errors})
 
 
 def create_status(world: World, req: Request) -> Response:
     repo, who = writable_repo(world, req, "statuses")
     st = checks.create_status(world, repo, req.params["sha"], who, req.json_object())
-    return ok(status(ctx(world, req), repo, st), 201)
+    return created(status(ctx(world, req), repo, st))
 
 
 def combined(world: World, req: Request) -> Response:
@@ -237,6 +245,7 @@ def register(router: Router) -> None:
     router.add("GET", r + "/collaborators/{username}", check_collaborator)
     router.add("GET", r + "/codeowners/errors", codeowners_report)
     router.add("POST", r + "/statuses/{sha}", create_status)
+    router.add("GET", r + "/statuses/{ref}", list_statuses)  # the legacy path PyGithub reads
     router.add("GET", r + "/labels", list_labels)
     router.add("GET", r + "/labels/{name}", get_label)
 
