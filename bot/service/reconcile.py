@@ -92,8 +92,6 @@ class Reconciler:
             and _age(pull.get("merged_at")) < self.announce_grace
         ):
             return Outcome(number, None)  # just merged by flagbot: whoever merged announces
-        if fresh:
-            gw.caches.check_runs.pop((repo, pull["head"]["sha"]), None)
         inp = await self._read(gw, pull)
         decision = decide(inp)
         head = inp.pr.head_sha
@@ -108,7 +106,8 @@ class Reconciler:
             return Outcome(number, decision, notified=notified)
         if decision.should_merge:
             return await self._merge(gw, inp, decision)
-        wrote = await self._report(gw, head, check_output(decision, inp.changes, inp.problems))
+        output = check_output(decision, inp.changes, inp.problems)
+        wrote = await self._report(gw, head, output, new_run=fresh)
         return Outcome(number, decision, wrote_check=wrote)
 
     # Reading -----------------------------------------------------------------------------------
@@ -199,12 +198,15 @@ class Reconciler:
 
     # Writing -----------------------------------------------------------------------------------
 
-    async def _report(self, gw: RepoGateway, head_sha: str, output: CheckOutput) -> bool:
-        """Write the check run if what it says changed; True when a write happened."""
+    async def _report(
+        self, gw: RepoGateway, head_sha: str, output: CheckOutput, *, new_run: bool = False
+    ) -> bool:
+        """Write the check run if what it says changed; True when a write happened. A re-run
+        someone asked for (`new_run`) gets a new check run, as GitHub expects of an App."""
         if not self.checks_allowed:
             await gw.write_status(head_sha, output)
             return True
-        existing = await gw.check_run(head_sha)
+        existing = None if new_run else await gw.check_run(head_sha)
         if existing is not None and _same(existing, output):
             return False
         await gw.write_check(head_sha, existing, output)

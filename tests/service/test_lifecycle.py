@@ -88,3 +88,81 @@ async def test_a_policy_change_on_the_base_re_decides_open_pull_requests(harness
     h.emulator.push_files(REPO, "main", {".github/flagbot.yml": relaxed}, message="relax")
     await h.settle()  # the push re-decides every open pull request into main
     assert h.pull(n)["merged"]
+
+
+async def test_rerequested_check_run_is_decided_again_on_a_new_run(harness):
+    h = harness
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
+    await h.settle()
+    first = h.check_run(n)
+    h.person("dev").rerequest_check(REPO, first["id"])
+    await h.settle()
+    again = h.check_run(n)
+    assert again["id"] != first["id"]
+    assert again["output"]["title"] == "Waiting for manager approval"
+
+
+async def test_a_failing_channel_is_reported_and_the_merge_stands(harness):
+    h = harness
+    h.slack.status = 500
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
+    h.person("mgr").approve(REPO, n)
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    assert h.pull(n)["merged"]
+    run = h.check_run(n)
+    assert (run["output"]["title"], run["conclusion"]) == ("Merged", "success")
+    assert "Notification failed: releases-slack" in run["output"]["summary"]
+    [comment] = h.comments(n)
+    assert "Could not notify: releases-slack" in comment["body"]
+    assert len(h.audit.posts) == 1 and len(h.mailbox.messages) == 1  # the others still went
+    merges = h.emulator.calls.calls("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge")
+    assert [c.status for c in merges] == [200]
+
+
+async def test_conflicting_pull_request_is_not_merged_and_says_so(harness):
+    h = harness
+    path = "flags/legacy_search.yaml"
+    text = (ROOT / path).read_text()
+    ours = text.replace("Route search to the old Solr cluster.", "Ours.")
+    theirs = text.replace("Route search to the old Solr cluster.", "Theirs.")
+    n = h.open("dev", {path: ours}, branch="ours", title="Describe legacy search")
+    h.emulator.push_files(REPO, "main", {path: theirs}, message="a conflicting change on main")
+    h.person("mgr").approve(REPO, n)
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    assert not h.pull(n)["merged"]
+    run = h.check_run(n)
+    assert run["output"]["title"] == "Approved, but it conflicts with the base branch"
+    assert run["conclusion"] == "action_required"
+
+
+async def test_merge_refused_by_github_is_reported(harness):
+    h = harness
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
+    h.emulator.faults.fail(
+        "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge",
+        405,
+        times=None,
+        message='Required status check "ci" is expected.',
+    )
+    h.person("mgr").approve(REPO, n)
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    assert not h.pull(n)["merged"]
+    run = h.check_run(n)
+    assert run["output"]["title"] == "Approved, but GitHub refused the merge"
+    assert "Required status check" in run["output"]["summary"]
+
+
+async def test_more_than_fifty_annotations_arrive_in_batches(harness):
+    h = harness
+    bad = "name: Broken\nrollout:\n  percentage: 120\n"
+    files = {f"flags/broken_{i:02d}.yaml": bad for i in range(60)}
+    n = h.open("dev", files, branch="broken", title="Sixty broken flags")
+    await h.settle()
+    run = h.check_run(n)
+    assert run["conclusion"] == "failure"
+    notes = h.person("dev").get(f"/repos/{REPO}/check-runs/{run['id']}/annotations?per_page=100")
+    assert len(notes) == 60
+    assert {(a["start_line"], a["annotation_level"]) for a in notes} == {(3, "failure")}
