@@ -56,6 +56,7 @@ class PullRequestFacts:
     mergeable: bool | None = None
     merged_by_bot: bool = False  # merged by flagbot itself (not by a person bypassing it)
     notified: bool = False  # the completion comment exists already
+    url: str = ""  # where people see it (html_url), for announcements
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,7 @@ class Reconciler:
             merged_by_bot=(
                 (pull.get("merged_by") or {}).get("login", "").lower() == self.bot_login.lower()
             ),
+            url=pull.get("html_url") or "",
         )
         files, truncated = await gw.files(number)
         _, head_paths = wanted_contents(files)
@@ -259,7 +260,7 @@ class Reconciler:
             inp.changes,
             repository=gw.repo,
             pull_number=pr.number,
-            pull_url=None,
+            pull_url=pr.url or None,
             approvers=approvers,
             merge_sha=merge_sha,
             applied_at=datetime.now(UTC),

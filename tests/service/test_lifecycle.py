@@ -43,6 +43,7 @@ async def test_create_flag_manager_then_qa_then_merged_and_announced(harness):
     assert comment["user"]["login"] == "flagbot[bot]"
     [slack] = h.slack.posts
     assert "new_checkout_flow" in slack["json"]["text"]
+    assert f"{pull['html_url']}|Open on GitHub" in slack["json"]["text"]
     [audit] = h.audit.posts
     record = audit["json"]["records"][0]
     assert (record["flag_key"], record["change_type"], record["requested_by"]) == (
