@@ -21,6 +21,7 @@ from typing import Literal
 
 from bot.diagnostics import Diagnostic
 from bot.flags.location import is_flag_path
+from bot.policy.assignment import assign_roles
 from bot.policy.changes import ChangeRequest
 from bot.policy.model import Policy
 from bot.policy.reviews import Review, latest_reviews
@@ -265,7 +266,7 @@ def _decide_approvals(inp: DecisionInput, policy: Policy) -> Decision:
         if r.state == "APPROVED" and r.commit_id != pr.head_sha and login != author
     )
     order = ordered_roles(policy, {role for _, role, _ in needs})
-    assignment = _assign(order, needs, approvers, can_act)
+    assignment = assign_roles(order, needs, approvers, can_act)
 
     statuses: list[RoleStatus] = []
     waiting: str | None = None
@@ -333,66 +334,3 @@ def _decide_approvals(inp: DecisionInput, policy: Policy) -> Decision:
         tuple(statuses),
         approvers_by_role,
     )
-
-
-def _assign(
-    order: Sequence[str],
-    needs: Sequence[tuple[ChangeRequest, str, tuple[str, ...]]],
-    approvers: Sequence[str],
-    can_act,
-) -> dict[str, str]:
-    """Give each approver at most one role so that roles are satisfied in workflow order.
-
-    Best assignment = the most leading roles fully satisfied, then the most (change, role) pairs
-    covered. Backtracking over the few people eligible for anything; pull requests have a
-    handful of reviewers.
-    """
-    options: dict[str, list[str]] = {}
-    for u in approvers:
-        roles = [role for role in order if any(r == role and can_act(u, e) for _, r, e in needs)]
-        if roles:
-            options[u] = roles
-    people = sorted(options)
-
-    def score(assign: dict[str, str]) -> tuple[int, int]:
-        leading = 0
-        covered = 0
-        still_leading = True
-        for role in order:
-            pairs = [e for _, r, e in needs if r == role]
-            holders = [u for u, r in assign.items() if r == role]
-            hit = sum(1 for e in pairs if any(can_act(u, e) for u in holders))
-            covered += hit
-            if still_leading and hit == len(pairs):
-                leading += 1
-            else:
-                still_leading = False
-        return leading, covered
-
-    best: dict[str, str] = {}
-    best_score = score(best)
-    current: dict[str, str] = {}
-
-    def walk(i: int) -> None:
-        nonlocal best, best_score
-        if i == len(people):
-            s = score(current)
-            if s > best_score:
-                best, best_score = dict(current), s
-            return
-        u = people[i]
-        for role in options[u]:
-            current[u] = role
-            walk(i + 1)
-            del current[u]
-        walk(i + 1)  # this person holds no role
-
-    if len(people) <= 8:
-        walk(0)
-    else:  # pathological: greedy in workflow order
-        for role in order:
-            for u in people:
-                if u not in best and role in options[u]:
-                    best[u] = role
-                    break
-    return best
