@@ -14,7 +14,15 @@ from collections.abc import Sequence
 
 from bot import __version__
 
-COMMANDS: tuple[str, ...] = ("validate", "changes", "plan", "rollout", "serve", "emulator")
+COMMANDS: tuple[str, ...] = (
+    "validate",
+    "changes",
+    "plan",
+    "rollout",
+    "serve",
+    "emulator",
+    "demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
