@@ -96,8 +96,8 @@ async def play(page: Page, root: Path, keep_dir: Path | None = None) -> Outcome:
             assert flag.rollout is not None and created.merged_at is not None
             rollout = flag.rollout
             minutes = workflow_minutes(files.get(WORKFLOW))
-            _rollout_intro(page, flag, minutes)
             result = await walk(stack, inbox, NEW_FLAG, created.merged_at, minutes)
+            _rollout_intro(page, flag, minutes, result)
             check_walk(
                 result,
                 NEW_FLAG,
@@ -183,13 +183,14 @@ def _introduce(page: Page, api: str, bot: str, files: dict[str, str], inbox: Inb
     page.lines(wrap(f"  people  {people}", 96, "          "))
 
 
-def _rollout_intro(page: Page, flag: Flag, minutes: tuple[int, ...]) -> None:
+def _rollout_intro(page: Page, flag: Flag, minutes: tuple[int, ...], result: Walk) -> None:
     r = flag.rollout
     assert r is not None
     plan = " → ".join(fmt_pct(p) for p in r.stages)
     at = " ".join(f":{m:02d}" for m in minutes)
     every = int(r.every.total_seconds() // 60)
-    page.heading(f"6  the rollout job walks {flag.key} {plan} %", "simulated")
+    span = f"{result.runs[0].at:%H:%M}–{result.runs[-1].at:%H:%M}"
+    page.heading(f"6  the rollout job walks {flag.key} {plan} %", span)
     text = (
         f"{WORKFLOW} runs `flagbot rollout` at {at} each hour: each run below is the real job "
         f"on a fresh checkout of main, committing through the API. A stage lasts at least "

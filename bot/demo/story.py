@@ -9,15 +9,18 @@ regression in the bot stops the demo with the step that went wrong.
 
 from __future__ import annotations
 
+import base64
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from typing import Any
 
 from bot.demo.page import Page
-from bot.demo.receivers import Inbox, Received
-from bot.demo.render import body_width, columns, excerpt, markdown_table, wrap
-from bot.demo.seed import CAST, KILL_SWITCH, NEW_FLAG, REPO
+from bot.demo.receivers import Inbox
+from bot.demo.render import body_width, wrap
+from bot.demo.seed import KILL_SWITCH, NEW_FLAG, REPO
+from bot.demo.style import Style
+from bot.demo.views import check_run_lines, merge_lines, received_lines, rejection_lines, waiting
 from bot.emulator.people import Person
 from bot.policy.model import Policy
 from bot.sandbox import Sandbox
@@ -87,8 +90,6 @@ class Story:
         return self.github.get(f"/repos/{REPO}/check-runs/{run['id']}/annotations")
 
     def file_at(self, path: str, ref: str) -> str:
-        import base64
-
         data = self.github.get(f"/repos/{REPO}/contents/{path}?ref={ref}")
         return base64.b64decode(data["content"]).decode("utf-8")
 
@@ -130,7 +131,7 @@ class Story:
         )
         run = self.check_run(n)
         self._expect_title(step, run, "Waiting for manager approval")
-        self._report_waiting(run)
+        self.page.actor("flagbot", check_run_lines(run, self.style))
         return n
 
     async def manager_approves(self, n: int) -> None:
@@ -140,7 +141,7 @@ class Story:
         self.page.actor("mgr", f"approves #{n}")
         run = self.check_run(n)
         self._expect_title("2", run, "Waiting for QA validation")
-        self._report_waiting(run, changes=False)
+        self.page.actor("flagbot", check_run_lines(run, self.style, changes=False))
 
     async def qa_validates(self, n: int) -> Pull:
         step = "3"
@@ -149,21 +150,13 @@ class Story:
         mark = len(self.inbox.received)
         await self.approve("qa", n, "Checked on staging.")
         self.page.actor("qa", f"approves #{n}")
-        pull = self.pull(n)
-        expect(pull["merged"], step, f"#{n} was approved by mgr and qa but is not merged")
-        run = self.check_run(n)
-        self._expect_title(step, run, "Merged")
-        sha = pull["merge_commit_sha"]
-        message = self.commit_message(sha)
-        trailers = [line for line in message.splitlines() if TRAILER.match(line)]
-        wanted = ["Requested-by: dev", "Manager-approved-by: mgr", "QA-validated-by: qa"]
-        expect(trailers == wanted, step, f"merge commit trailers {trailers}, expected {wanted}")
-        self._report_merge(n, sha, message, trailers)
-        self._report_comment(step, n)
-        self._report_received(step, mark, "flag change applied")
-        merged_at = _parse(pull["merged_at"])
+        merged = self._merged(
+            step, n, ["Requested-by: dev", "Manager-approved-by: mgr", "QA-validated-by: qa"]
+        )
+        self._commented(step, n)
+        self._received(step, mark, "flag change applied")
         people = "dev → mgr (manager) → qa (QA)"
-        self.pulls.append(Pull(n, "create new_checkout_flow", "merged", people, sha, merged_at))
+        self.pulls.append(replace(merged, change="create new_checkout_flow", people=people))
         return self.pulls[-1]
 
     async def bad_change(self) -> None:
@@ -198,33 +191,25 @@ class Story:
             "'Rejected: 2 validation errors' (failure)",
         )
         notes = sorted(self.annotations(run), key=lambda a: a["start_line"])
-        head_text = self.file_at(NEW_FLAG, self.pull(n)["head"]["sha"])
+        source = self.file_at(NEW_FLAG, self.pull(n)["head"]["sha"]).splitlines()
         wanted = {"rollout.percentage": "percentage: 120", "rollout.every": "every: 1m"}
-        lines = [
-            f"{self.style.paint(self.style.glyph('no') + ' ' + title, 'red', 'bold')}  "
-            f"(check run: failure, {len(notes)} annotations on the diff)"
-        ]
         for note in notes:
             line = note["start_line"]
-            column = note.get("start_column")
             named = next((f for f in wanted if note["message"].startswith(f)), None)
-            source = head_text.splitlines()[line - 1] if line <= len(head_text.splitlines()) else ""
+            text = source[line - 1] if 0 < line <= len(source) else ""
             expect(
-                note["path"] == NEW_FLAG and named is not None and wanted[named] in source,
+                note["path"] == NEW_FLAG and named is not None and wanted[named] in text,
                 step,
                 f"annotation {note['path']}:{line} ({note['message']!r}) is not on the bad line",
             )
-            where = f"{note['path']}:{line}" + (f":{column}" if column else "")
-            lines.append(f"{self.style.bold(where)}  {note['message']}")
-            lines += excerpt(head_text, line, column, self.style, indent=2)
         expect(len(notes) == 2, step, f"{len(notes)} annotations, expected 2")
         pull = self.pull(n)
         expect(not pull["merged"] and pull["state"] == "open", step, f"#{n} should stay open")
-        lines.append(
-            self.style.dim(f"#{n} stays open and unmerged; a push that fixes it is checked again.")
-        )
-        self.page.actor("flagbot", lines)
-        self.pulls.append(Pull(n, "rollout new_checkout_flow", f"rejected: {title[10:]}", "dev"))
+        lines = rejection_lines(title, notes, "\n".join(source), self.style)
+        fixed = f"#{n} stays open and unmerged; a push that fixes it is checked again."
+        self.page.actor("flagbot", [*lines, self.style.dim(fixed)])
+        outcome = f"rejected: {title.removeprefix('Rejected: ')}"
+        self.pulls.append(Pull(n, "rollout new_checkout_flow", outcome, "dev"))
 
     async def emergency(self) -> Pull:
         step = "5"
@@ -253,86 +238,49 @@ class Story:
         self.page.actor(
             "flagbot",
             [
-                self._waiting(run["output"]["title"]),
+                waiting(run["output"]["title"], self.style),
                 self.style.dim("flagbot.yml: switching a production flag off needs oncall only"),
             ],
         )
         when = self.at(10, 5)
         await self.approve("oncall", n, "Confirmed with the provider's status page.")
         self.page.actor("oncall", f"approves #{n}  {self.style.dim('(' + _hm(when) + ')')}")
-        pull = self.pull(n)
-        expect(pull["merged"], step, f"#{n} approved by on-call is not merged")
-        sha = pull["merge_commit_sha"]
-        message = self.commit_message(sha)
-        trailers = [line for line in message.splitlines() if TRAILER.match(line)]
-        wanted = ["Requested-by: dev", "Oncall-approved-by: oncall"]
-        expect(trailers == wanted, step, f"merge commit trailers {trailers}, expected {wanted}")
-        self._report_merge(n, sha, message, trailers)
-        self._report_received(step, mark, "flag change applied", brief=True)
+        merged = self._merged(step, n, ["Requested-by: dev", "Oncall-approved-by: oncall"])
+        self._received(step, mark, "flag change applied", brief=True)
         people = "dev → oncall (on-call)"
-        pull_record = Pull(
-            n, "toggle payments_kill_switch", "merged", people, sha, _parse(pull["merged_at"])
-        )
-        self.pulls.append(pull_record)
-        return pull_record
+        self.pulls.append(replace(merged, change="toggle payments_kill_switch", people=people))
+        return self.pulls[-1]
 
-    # --- reporting ---------------------------------------------------------------------------
+    # --- checks ------------------------------------------------------------------------------
     @property
-    def style(self):
+    def style(self) -> Style:
         return self.page.style
 
     def _expect_title(self, step: str, run: dict[str, Any], title: str) -> None:
         got = run["output"]["title"]
         expect(got == title, step, f"check run says {got!r}, expected {title!r}")
 
-    def _waiting(self, title: str) -> str:
-        return self.style.paint(f"{self.style.glyph('wait')} {title}", "yellow", "bold")
+    def _merged(self, step: str, n: int, trailers: list[str]) -> Pull:
+        """#n is merged, its check run says so and its commit carries these trailers; shown."""
+        pull = self.pull(n)
+        expect(pull["merged"], step, f"#{n} is approved but not merged")
+        self._expect_title(step, self.check_run(n), "Merged")
+        sha = pull["merge_commit_sha"]
+        message = self.commit_message(sha)
+        found = [line for line in message.splitlines() if TRAILER.match(line)]
+        expect(found == trailers, step, f"merge commit trailers {found}, expected {trailers}")
+        self.page.actor("flagbot", merge_lines(n, sha, message, found, self.policy, self.style))
+        return Pull(n, "", "merged", "", sha, _parse(pull["merged_at"]))
 
-    def _report_waiting(self, run: dict[str, Any], *, changes: bool = True) -> None:
-        summary = run["output"]["summary"]
-        lines = []
-        for flag, environment, change, *_ in markdown_table(summary, "Flag") if changes else ():
-            lines.append(f"checks it: {change} {flag} ({environment}): valid")
-        lines.append(
-            f"check run {CHECK_NAME} on {run['head_sha'][:7]}: "
-            + self._waiting(run["output"]["title"])
-        )
-        rows = [
-            [
-                self.style.dim("step"),
-                self.style.dim("approved by"),
-                self.style.dim("may still approve"),
-            ]
-        ]
-        for step, approved, eligible in markdown_table(summary, "Step"):
-            done = step.startswith("✅")
-            label = step.lstrip("✅⏳ ").strip()
-            mark = self.style.glyph("ok") if done else self.style.glyph("wait")
-            rows.append([f"{mark} {label}", approved, _with_members(eligible)])
-        lines += ["  " + r for r in columns(rows)]
-        self.page.actor("flagbot", lines)
-
-    def _report_merge(self, n: int, sha: str, message: str, trailers: list[str]) -> None:
-        ok = self.style.paint(f"{self.style.glyph('ok')} Merged", "green", "bold")
-        method = self.policy.merge_method
-        first = message.splitlines()[0]
-        lines = [
-            f"{ok}: {method}-merges #{n} with the head it checked",
-            f"{self.style.paint(sha[:7], 'yellow')} {first}",
-        ]
-        lines += [f"        {t}" for t in trailers]
-        self.page.actor("flagbot", lines)
-
-    def _report_comment(self, step: str, n: int) -> None:
+    def _commented(self, step: str, n: int) -> None:
         comments = self.github.get(f"/repos/{REPO}/issues/{n}/comments")
         mine = [c for c in comments if COMMENT_MARKER in c["body"]]
         expect(len(mine) == 1, step, f"{len(mine)} completion comments on #{n}, expected 1")
         text = " ".join(mine[0]["body"].replace(COMMENT_MARKER, "").split())
         expect("Could not notify" not in text, step, f"a channel failed: {text}")
-        lines = wrap(f"comments on #{n}: {text}", body_width())
-        self.page.actor("flagbot", lines)
+        self.page.actor("flagbot", wrap(f"comments on #{n}: {text}", body_width()))
 
-    def _report_received(self, step: str, mark: int, what: str, brief: bool = False) -> None:
+    def _received(self, step: str, mark: int, what: str, *, brief: bool = False) -> None:
         got = self.inbox.since(mark)
         names = [c.name for c in self.inbox.channels]
         expect(
@@ -343,43 +291,7 @@ class Story:
         )
         unsigned = [r.channel for r in got if r.signed is False]
         expect(not unsigned, step, f"bad signature on {unsigned}")
-        subject = got[0].subject
-        if brief:
-            text = f"{_quoted(subject)} on {', '.join(names)}"
-            self.page.actor("received", wrap(text, body_width()))
-            return
-        rows: list[list[str]] = []
-        for r in sorted(got, key=lambda r: names.index(r.channel)):
-            detail = wrap(_detail(r, self.style), body_width() - 18)
-            rows.append([self.style.bold(r.channel), detail[0]])
-            rows += [["", more] for more in detail[1:]]
-        self.page.actor("received", [_quoted(subject), *columns(rows)])
-
-
-def _quoted(text: str) -> str:
-    return f"\u201c{text}\u201d"
-
-
-def _detail(r: Received, style: Any) -> str:
-    if r.type == "email":
-        return f"e-mail to {', '.join(r.to)}"
-    if r.type == "webhook":
-        record = (r.body.get("records") or [{}])[0]
-        keys = ("flag_key", "change_type", "requested_by", "approver", "validator")
-        fields = ", ".join(f"{k} {record.get(k)}" for k in keys if record.get(k))
-        signed = f", signed {style.glyph('ok')}" if r.signed else ""
-        return f"JSON {r.body.get('event')}{signed}: {fields}"
-    return "Slack message"
-
-
-def _with_members(owners: str) -> str:
-    """`@acme/eng-managers` → `@acme/eng-managers (mgr)`: who is in the team, from the seed."""
-    out = []
-    for owner in owners.split():
-        team = owner.rsplit("/", 1)[-1] if owner.startswith("@") and "/" in owner else None
-        members = [m.login for m in CAST if team and m.team == team]
-        out.append(f"{owner} ({', '.join(members)})" if members else owner)
-    return " ".join(out) or "—"
+        self.page.actor("received", received_lines(got, names, self.style, brief=brief))
 
 
 def _edit(text: str, step: str, substitutions: list[tuple[str, str]]) -> str:
