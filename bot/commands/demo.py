@@ -7,7 +7,7 @@ import argparse
 HELP = (
     "Play flagbot's whole story on this repository's own flags, offline: a flag created by "
     "pull request, approved, validated, merged and announced; a bad change rejected; a staged "
-    "rollout walked to 100%% by the rollout job."
+    "rollout walked stage by stage to the end by the rollout job, on a simulated clock."
 )
 
 

@@ -8,5 +8,5 @@ what GitHub shows against what the story says, so the demo doubles as an end-to-
 - `seed`: the cast and `acme/flags` built from a flagbot checkout's files
 - `story`: the pull-request steps; `walk`: the rollout runs; `play`: start to end
 - `receivers`, `checkout`, `keep`: the I/O around them
-- `style`, `render`, `timeline`, `page`: how it reads
+- `views`, `timeline`, `render`, `style`, `page`: how it reads
 """

@@ -82,12 +82,12 @@ async def receivers(channels: Sequence[Channel]) -> AsyncIterator[Inbox]:
     http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     smtp: asyncio.base_events.Server | None = None
     try:
-        if any(c.type == "email" for c in channels):
-            smtp = await _smtp_server(inbox, [c for c in channels if c.type == "email"])
-            smtp_port = smtp.sockets[0].getsockname()[1]
+        mail = [c for c in channels if c.type == "email"]
+        if mail:
+            smtp = await _smtp_server(inbox, mail)
         for c in channels:
-            if c.type == "email":
-                url = f"smtp://127.0.0.1:{smtp_port}"
+            if c.type == "email" and smtp is not None:
+                url = f"smtp://127.0.0.1:{smtp.sockets[0].getsockname()[1]}"
             else:
                 url = f"http://127.0.0.1:{http_port}/{c.name}"
             if c.url_env:

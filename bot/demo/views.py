@@ -98,4 +98,5 @@ def _detail(r: Received, style: Style) -> str:
         fields = ", ".join(f"{k} {record.get(k)}" for k in keys if record.get(k))
         signed = f", signed {style.glyph('ok')}" if r.signed else ""
         return f"JSON {r.body.get('event')}{signed}: {fields}"
-    return "Slack message"
+    lines = str((r.body or {}).get("text", "")).splitlines()
+    return f"Slack: {lines[1]}" if len(lines) > 1 else "Slack message"

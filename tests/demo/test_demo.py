@@ -94,6 +94,16 @@ def test_the_merge_commit_and_its_trailers_are_shown(played: Played) -> None:
     assert "Oncall-approved-by: oncall" in played.text
 
 
+def test_the_notifications_are_shown_as_their_receivers_got_them(played: Played) -> None:
+    step_three = played.text.split("── 3")[1].split("── 4")[0]
+    assert "“[acme/flags] flag change applied: create new_checkout_flow (production)”" in step_three
+    assert re.search(r"releases-slack\s+Slack: create new_checkout_flow \(production\)", step_three)
+    assert re.search(r"stakeholders\s+e-mail to product@acme.example, support-leads@", step_three)
+    assert re.search(
+        r"audit-log\s+JSON flag_change_applied, signed ✓: flag_key new_chec", step_three
+    )
+
+
 def test_the_rejection_names_file_line_and_column(played: Played) -> None:
     flag = (ROOT / NEW_FLAG).read_text()
     pct = line_of(flag, "percentage:")
