@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/flagbot validate
+	$(BIN)/flagbot demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto -q
