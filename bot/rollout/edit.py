@@ -53,15 +53,14 @@ def bump_text(text: str, to_percentage: float, started_at: datetime) -> str:
     pct_node = _value(rollout, "percentage")
     if not isinstance(pct_node, yaml.ScalarNode):
         raise EditError("rollout.percentage is not a plain value")
-    splices.append(_Splice(pct_node.start_mark.index, pct_node.end_mark.index, pct_text))
+    splices.append(_scalar(text, pct_node, pct_text))
 
     started = _value(rollout, "stage_started")
     if isinstance(started, yaml.MappingNode) and all(
         isinstance(_value(started, k), yaml.ScalarNode) for k in ("percentage", "at")
     ):
         for key, new in (("percentage", pct_text), ("at", at_text)):
-            node = _value(started, key)
-            splices.append(_Splice(node.start_mark.index, node.end_mark.index, new))
+            splices.append(_scalar(text, _value(started, key), new))
     elif started is not None:
         flow = f"{{percentage: {pct_text}, at: {at_text}}}"
         splices.append(_Splice(started.start_mark.index, started.end_mark.index, flow))
@@ -73,6 +72,18 @@ def bump_text(text: str, to_percentage: float, started_at: datetime) -> str:
         out = out[: s.start] + s.text + out[s.end :]
     _check(out, to_percentage, started_at)
     return out
+
+
+def _scalar(text: str, node: yaml.Node, new: str) -> _Splice:
+    """Replace a scalar's text; when a comment follows on its line, keep the comment's column
+    (shrinking or growing the gap, at least one space) so aligned comments stay aligned."""
+    start, end = node.start_mark.index, node.end_mark.index
+    gap = end
+    while gap < len(text) and text[gap] == " ":
+        gap += 1
+    if gap > end and gap < len(text) and text[gap] == "#":
+        return _Splice(start, gap, new + " " * max(1, gap - start - len(new)))
+    return _Splice(start, end, new)
 
 
 def _compose(text: str) -> yaml.MappingNode:

@@ -89,7 +89,7 @@ class Reconciler:
         if (
             pull.get("merged")
             and merged_by.lower() == self.bot_login.lower()
-            and _age(pull.get("merged_at")) < self.announce_grace
+            and _since_merge(pull) < self.announce_grace
         ):
             return Outcome(number, None)  # just merged by flagbot: whoever merged announces
         inp = await self._read(gw, pull)
@@ -279,11 +279,17 @@ class Reconciler:
         return True
 
 
-def _age(timestamp: str | None) -> float:
-    if not timestamp:
+def _since_merge(pull: Mapping[str, Any]) -> float:
+    """Seconds of GitHub activity since the merge: the pull request's last update minus its
+    merge time, both GitHub's timestamps (so a simulated or skewed local clock cannot matter)."""
+    merged, updated = pull.get("merged_at"), pull.get("updated_at")
+    if not merged or not updated:
         return float("inf")
-    then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    return (datetime.now(UTC) - then).total_seconds()
+    return (_parse_time(updated) - _parse_time(merged)).total_seconds()
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _same(run: Mapping[str, Any], output: CheckOutput) -> bool:

@@ -55,7 +55,7 @@ def test_first_bump_changes_percentage_and_inserts_record_after_the_block():
     out = bump_text(BLOCK, 25, AT)
     assert diff_lines(BLOCK, out) == [
         ("-", "  percentage: 5   # start small"),
-        ("+", "  percentage: 25   # start small"),
+        ("+", "  percentage: 25  # start small"),  # the comment keeps its column
         ("+", "  stage_started:"),
         ("+", "    percentage: 25"),
         ("+", "    at: 2026-11-27T10:00:00Z"),
@@ -70,8 +70,8 @@ def test_second_bump_rewrites_the_record_in_place():
     later = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
     twice = bump_text(once, 50, later)
     assert diff_lines(once, twice) == [
-        ("-", "  percentage: 25   # start small"),
-        ("+", "  percentage: 50   # start small"),
+        ("-", "  percentage: 25  # start small"),
+        ("+", "  percentage: 50  # start small"),
         ("-", "    percentage: 25"),
         ("+", "    percentage: 50"),
         ("-", "    at: 2026-11-27T10:00:00Z"),
@@ -142,3 +142,11 @@ def test_offsets_count_characters_not_bytes_and_a_bom_stays():
     assert out == text.replace("percentage: 5\n", "percentage: 50\n") + (
         "  stage_started:\n    percentage: 50\n    at: 2026-11-27T10:00:00Z\n"
     )
+
+
+def test_aligned_comments_stay_aligned_and_keep_a_space():
+    text = "name: x\nrollout:\n  percentage: 5       # now\n  stages: [5, 100]    # plan\n"
+    out = bump_text(text, 100, AT)
+    assert out.splitlines()[2] == "  percentage: 100     # now"
+    tight = "name: x\nrollout:\n  percentage: 5 # now\n  stages: [5, 100]\n"
+    assert bump_text(tight, 100, AT).splitlines()[2] == "  percentage: 100 # now"

@@ -7,6 +7,8 @@ is dated T0.
 
 from __future__ import annotations
 
+import re
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -38,8 +40,15 @@ def iso(at: datetime) -> str:
 def flow_at(pct: int, since: datetime | None) -> str:
     """The example flag at `pct`, written independently of the job's edit: the percentage
     line changed, the stage record appended to the rollout block; every other byte as merged."""
-    text = FLOW.replace("  percentage: 5 ", f"  percentage: {pct} ", 1)
-    assert text.count(f"percentage: {pct} ") == 1
+    # The value grows, its trailing comment keeps its column (at least one space before it).
+    text, n = re.subn(
+        r"^  percentage: 5( +)#",
+        lambda m: f"  percentage: {pct}" + " " * max(1, len(m[1]) + 1 - len(str(pct))) + "#",
+        FLOW,
+        count=1,
+        flags=re.M,
+    )
+    assert n == 1
     if since is not None:
         text += f"  stage_started:\n    percentage: {pct}\n    at: {iso(since)}\n"
     return text
