@@ -8,7 +8,6 @@ is dated T0.
 from __future__ import annotations
 
 import re
-
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
