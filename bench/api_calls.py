@@ -18,48 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.emulator.emulator import Emulator  # noqa: E402
-from bot.emulator.testing import REPO, seed_for  # noqa: E402
+from bot.emulator.seeds import REPO, acme_seed, repository_files  # noqa: E402
 from bot.sandbox import sandbox  # noqa: E402
 
 BOT = "flagbot[bot]"
 GOAL = 15
 
 
-def files() -> dict[str, str]:
-    out = {"README.md": "# flags\n"}
-    for rel in (".github/flagbot.yml", ".github/CODEOWNERS"):
-        out[rel] = (ROOT / rel).read_text()
-    for p in sorted((ROOT / "flags").rglob("*.yaml")):
-        rel = p.relative_to(ROOT).as_posix()
-        if rel != "flags/new_checkout_flow.yaml":
-            out[rel] = p.read_text()
-    return out
-
-
 def seed() -> dict:
-    people = ("dev", "mgr", "qa", "oncall")
-    return seed_for(
-        files(),
-        users=[{"login": u, "token": f"{u}-token"} for u in people],
-        orgs=[
-            {
-                "login": "acme",
-                "teams": [
-                    {"slug": "eng-managers", "members": ["mgr"]},
-                    {"slug": "qa", "members": ["qa"]},
-                    {"slug": "oncall", "members": ["oncall"]},
-                ],
-            }
-        ],
-        repos=[
-            {
-                "full_name": REPO,
-                "default_branch": "main",
-                "files": files(),
-                "collaborators": {u: "write" for u in people},
-            }
-        ],
-    )
+    return acme_seed(repository_files(ROOT, without=("flags/new_checkout_flow.yaml",)))
 
 
 async def lifecycle(stack, key: str) -> dict[str, Counter]:

@@ -11,21 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import bot
+from bot.emulator import seeds
+from bot.emulator.seeds import APP_ID, INSTALLATION_ID, REPO, app_private_key
 
-REPO = "acme/flags"
 ORG = "acme"
-APP_ID = 1001
-INSTALLATION_ID = 2002
 NEW_FLAG = "flags/new_checkout_flow.yaml"
 KILL_SWITCH = "flags/payments_kill_switch.yaml"
 POLICY = ".github/flagbot.yml"
-CODEOWNERS = ".github/CODEOWNERS"
 WORKFLOW = ".github/workflows/rollout.yml"
+CODEOWNERS = ".github/CODEOWNERS"
 REQUIRED = (POLICY, CODEOWNERS, NEW_FLAG, KILL_SWITCH)
 README = (
     "# acme/flags\n\nacme's feature flags, one YAML file each in `flags/`, governed by flagbot.\n"
@@ -69,27 +67,7 @@ def source_root(candidates: Sequence[Path] | None = None) -> Path:
 def repository_files(root: Path) -> dict[str, str]:
     """main's first commit: flagbot.yml, CODEOWNERS, the rollout workflow and `flags/`
     without the flag the story creates."""
-    paths = [root / POLICY, root / CODEOWNERS]
-    if (root / WORKFLOW).is_file():
-        paths.append(root / WORKFLOW)
-    paths += sorted(p for p in (root / "flags").rglob("*") if p.is_file())
-    files = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in paths}
-    files.pop(NEW_FLAG, None)
-    return {"README.md": README, **files}
-
-
-@lru_cache(maxsize=1)
-def app_private_key() -> str:
-    """The demo App's RSA key (PEM): flagbot authenticates as a GitHub App, as in production."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    return {**seeds.repository_files(root, without=(NEW_FLAG,)), "README.md": README}
 
 
 def build_seed(files: dict[str, str], *, clock: datetime, first_commit: datetime) -> dict[str, Any]:

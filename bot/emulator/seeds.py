@@ -38,7 +38,7 @@ DEFAULT_FILES = {
 
 # The people of `acme_seed`: managers, QA, on-call, the platform team, and one outsider.
 PEOPLE = ("dev", "mgr", "mgr2", "qa", "qa2", "oncall", "admin", "outsider")
-POLICY_FILES = (".github/flagbot.yml", ".github/CODEOWNERS")
+POLICY_FILES = (".github/flagbot.yml", ".github/CODEOWNERS", ".github/workflows/rollout.yml")
 
 
 @lru_cache(maxsize=1)
@@ -98,8 +98,8 @@ def seed_for(files: dict[str, str] | None = None, **extra: Any) -> dict[str, Any
 
 
 def repository_files(root: Path, *, without: tuple[str, ...] = ()) -> dict[str, str]:
-    """`.github/flagbot.yml`, `.github/CODEOWNERS` and every file under `flags/` of a checkout
-    at `root` (plus a README), minus `without`."""
+    """`.github/flagbot.yml`, `.github/CODEOWNERS`, the rollout workflow and every file under
+    `flags/` of a checkout at `root` (plus a README), minus `without`."""
     paths = [root / p for p in POLICY_FILES if (root / p).is_file()]
     paths += sorted(p for p in (root / "flags").rglob("*") if p.is_file())
     files = {p.relative_to(root).as_posix(): p.read_text() for p in paths}
