@@ -161,6 +161,8 @@ class Service:
             self._routed.set()
 
     async def _route(self, delivery: Accepted) -> None:
+        if delivery.event not in events.ROUTED_EVENTS:
+            return
         try:
             event = parse_event(delivery)
             found: list[events.Work | events.BaseChanged] = []

@@ -94,6 +94,11 @@ REVIEW_ACTIONS = frozenset({"submitted", "dismissed", "edited"})
 POLICY_FILES = frozenset({POLICY_PATH, *CODEOWNERS_LOCATIONS})
 
 router = routing.Router()
+# The events a handler below is registered for: any other delivery (an App may be subscribed
+# to more, a repository webhook may send everything) is acknowledged and not even parsed.
+ROUTED_EVENTS = frozenset(
+    {"pull_request", "pull_request_review", "check_run", "check_suite", "push"}
+)
 
 
 def _installation(data: dict[str, Any]) -> int | None:

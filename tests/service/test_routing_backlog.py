@@ -89,3 +89,21 @@ async def test_routing_lets_the_event_loop_in_between_slices(service, monkeypatc
     await watcher
     waiting = [b for b in seen if 0 < b < 20]
     assert len(waiting) >= 10  # the probe ran between deliveries, not after the whole backlog
+
+
+def test_routed_events_are_the_ones_handlers_are_registered_for():
+    from bot.service import events
+
+    registered = {*events.router._shallow_routes, *events.router._deep_routes}
+    assert registered == events.ROUTED_EVENTS
+
+
+async def test_events_nobody_routes_are_not_parsed(service, caplog):
+    service.accept(
+        Accepted("issues", "i-1", b'{"issue": "not even valid for routing', "application/json")
+    )
+    service.accept(Accepted("ping", "p-1", b"{}", "application/json"))
+    with caplog.at_level(logging.ERROR, logger="flagbot.service"):
+        await service.drain()
+    assert caplog.text == ""
+    assert service.reconciled == []
