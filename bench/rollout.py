@@ -185,7 +185,7 @@ class EmulatorProcess:
         self.proc.terminate()
         self.proc.wait(timeout=30)
 
-    def admin(self, method: str, what: str, body: object = None) -> object:
+    def admin(self, method: str, what: str, body: object = None, timeout: float = 5) -> object:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
             f"{self.url}/_emulator/{what}",
@@ -193,14 +193,14 @@ class EmulatorProcess:
             method=method,
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             body = resp.read()
         return json.loads(body) if body else None
 
     def fresh_checkout(self, workdir: Path) -> Path:
         """The branch as `actions/checkout` would fetch it now: a depth-1 clone."""
         bare, clone = workdir / "export.git", workdir / "fresh"
-        self.admin("POST", f"repos/{REPO}/export", {"path": str(bare)})
+        self.admin("POST", f"repos/{REPO}/export", {"path": str(bare)}, timeout=120)
         subprocess.run(
             ["git", "clone", "-q", "--depth", "1", f"file://{bare}", str(clone)],
             check=True,
