@@ -3,14 +3,18 @@
 Generates a checkout of 10,000 flag files in bench/validate.py's mix (half with a staged
 plan, 100 of them due: 90 whose file records when their stage began, 10 merged by a person and
 dated by the API; a quarter with targeting rules; a quarter kill switches), seeds the local
-GitHub emulator with the same files, and measures in the same run:
+GitHub emulator with the same files, and measures in each round, back to back:
   (a) reading the 10,000 files and loading each with PyYAML's C loader;
   (b) a rollout tick: read the checkout, decide, commit the 100 bumps through PyGithub.
-Prints b/a in CPU time of this process (goal: at most 1.5; the emulator, like GitHub, works in
-a process of its own, and its time is shown apart), the API calls per bump (goal: a constant,
-not a function of the number of flags), and a second tick at the same moment on a fresh
-checkout: nothing due, so no writes and a handful of reads. PyGithub's pauses between calls
-are off here; production keeps 1 s between writes, as GitHub asks.
+Judged on wall time, b/a (goal: at most 1.5): the job waits for GitHub, here the emulator in a
+process of its own doing real git work per commit (blobs, trees, commits, refs in a
+10,000-file repository), so its serving time counts. The job's own CPU time is shown too, and
+where (b)'s time goes: reading the checkout, and per API call the round trip as PyGithub sees
+it next to the emulator's own handling. Also the API calls per bump (goal: at most 2, a
+constant, whatever the number of flags), and a second tick at the same moment on a fresh
+checkout: nothing due, so no writes and a handful of reads at most. PyGithub's pauses between
+calls are off here; production keeps 1 s between writes, as GitHub asks. Best of `--repeat`
+rounds; the machine's load average is printed, since other work on it slows both sides.
 
     python bench/rollout.py [--files N] [--due D] [--repeat R]
 """
@@ -181,7 +185,7 @@ class EmulatorProcess:
         self.proc.terminate()
         self.proc.wait(timeout=30)
 
-    def admin(self, method: str, what: str, body: object = None) -> object:
+    def admin(self, method: str, what: str, body: object = None, timeout: float = 5) -> object:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
             f"{self.url}/_emulator/{what}",
@@ -189,14 +193,14 @@ class EmulatorProcess:
             method=method,
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             body = resp.read()
         return json.loads(body) if body else None
 
     def fresh_checkout(self, workdir: Path) -> Path:
         """The branch as `actions/checkout` would fetch it now: a depth-1 clone."""
         bare, clone = workdir / "export.git", workdir / "fresh"
-        self.admin("POST", f"repos/{REPO}/export", {"path": str(bare)})
+        self.admin("POST", f"repos/{REPO}/export", {"path": str(bare)}, timeout=120)
         subprocess.run(
             ["git", "clone", "-q", "--depth", "1", f"file://{bare}", str(clone)],
             check=True,
@@ -216,12 +220,6 @@ class EmulatorProcess:
         return Counter({key: s["calls"] for key, s in stats.items()})
 
 
-def tick(checkout: Path, url: str) -> JobReport:
-    connection = Connection(REPO, TOKEN, url, write_pause=0.0, request_pause=0.0, backoff=0.0)
-    remote = RemoteRepo.connect(connection, "main")
-    return run_job(read_checkout(checkout), remote, JobOptions(now=NOW, job_id="bench"))
-
-
 @dataclass(frozen=True)
 class Timing:
     wall: float
@@ -232,6 +230,21 @@ def timed(work: Callable[[], object]) -> tuple[Timing, object]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = work()
     return Timing(time.perf_counter() - wall, time.process_time() - cpu), result
+
+
+@dataclass(frozen=True)
+class Tick:
+    report: JobReport
+    reading: float  # wall seconds spent reading the checkout; the rest is deciding and calls
+
+
+def tick(checkout: Path, url: str) -> Tick:
+    start = time.perf_counter()
+    flags = read_checkout(checkout)
+    reading = time.perf_counter() - start
+    connection = Connection(REPO, TOKEN, url, write_pause=0.0, request_pause=0.0, backoff=0.0)
+    remote = RemoteRepo.connect(connection, "main")
+    return Tick(run_job(flags, remote, JobOptions(now=NOW, job_id="bench")), reading)
 
 
 def describe(calls: Counter[str]) -> str:
@@ -252,7 +265,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     files = generate(args.files, args.due)
     flag_count = sum(p.startswith("flags/") for p in files)
+    load_before = os.getloadavg()[0]
 
+    @dataclass
+    class Round:
+        load: Timing
+        job: Timing
+        tick: Tick
+        calls: Counter[str]
+        serving: float
+        idle: Timing
+        idle_calls: Counter[str]
+
+    rounds: list[Round] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         checkout = root / "checkout"
@@ -265,45 +290,55 @@ def main(argv: list[str] | None = None) -> int:
 
         baseline()  # warm the page cache and the loader for both measurements
         read_checkout(checkout)
-        loads: list[Timing] = []
-        jobs: list[Timing] = []
         for run in range(args.repeat):
-            loads.append(timed(baseline)[0])
             with EmulatorProcess(checkout, root) as github:
-                timing, report = timed(lambda: tick(checkout, github.url))
-                jobs.append(timing)
-                assert isinstance(report, JobReport)
-                bumped = len(report.bumped())
-                if bumped != args.due or not report.ok:
-                    raise SystemExit(f"expected {args.due} bumps, got {report.results[:3]}")
-                first = github.calls()
-                serving = github.serving_seconds()
+                load = timed(baseline)[0]  # back to back with (b), under the same load
+                job, result = timed(lambda: tick(checkout, github.url))
+                assert isinstance(result, Tick)
+                bumped = len(result.report.bumped())
+                if bumped != args.due or not result.report.ok:
+                    raise SystemExit(f"expected {args.due} bumps, got {result.report.results[:3]}")
+                calls, serving = github.calls(), github.serving_seconds()
                 fresh = github.fresh_checkout(root / f"run-{run}")
                 github.admin("DELETE", "calls")
-                idle_timing, idle = timed(lambda: tick(fresh, github.url))  # noqa: B023
-                second = github.calls()
-                assert isinstance(idle, JobReport)
-                if idle.bumped():
+                idle, again = timed(lambda: tick(fresh, github.url))  # noqa: B023
+                assert isinstance(again, Tick)
+                if again.report.bumped():
                     raise SystemExit("the second tick bumped again")
+                rounds.append(Round(load, job, result, calls, serving, idle, github.calls()))
 
-    load_cpu, job_cpu = min(t.cpu for t in loads), min(t.cpu for t in jobs)
-    load_wall, job_wall = min(t.wall for t in loads), min(t.wall for t in jobs)
-    ratio = job_cpu / load_cpu
-    total = sum(first.values())
-    print(f"{flag_count} flag files, {args.due} due; best of {args.repeat}; seconds wall / CPU")
-    print(f"(a) read + yaml.load (CSafeLoader): {load_wall:6.3f} / {load_cpu:6.3f}")
-    print(f"(b) rollout tick, {bumped} bumps:       {job_wall:6.3f} / {job_cpu:6.3f}")
-    print(f"    the emulator, serving the calls:  {serving:6.3f} (in its own process)")
-    print(f"ratio b/a, CPU time: {ratio:.2f} (goal <= 1.5); wall, GitHub's time included: "
-          f"{job_wall / load_wall:.2f}")  # fmt: skip
+    best = min(rounds, key=lambda r: r.job.wall / r.load.wall)
+    load_wall, load_cpu = min(r.load.wall for r in rounds), min(r.load.cpu for r in rounds)
+    job_wall, job_cpu = min(r.job.wall for r in rounds), min(r.job.cpu for r in rounds)
+    wall_ratio, cpu_ratio = job_wall / load_wall, job_cpu / load_cpu
+    total = sum(best.calls.values())
+    per_bump = total / args.due
+    api_wall = best.job.wall - best.tick.reading
     print(
-        f"API calls: {total} for {bumped} bumps = {total / bumped:.2f} per bump; {describe(first)}"
+        f"{flag_count} flag files, {args.due} due; best of {args.repeat} rounds; load average "
+        f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after ({os.cpu_count()} CPUs)"
+    )
+    print("seconds, wall / CPU of this process (the emulator works in its own process)")
+    print(f"(a) read + yaml.load (CSafeLoader): {load_wall:6.3f} / {load_cpu:6.3f}")
+    print(f"(b) rollout tick, {args.due} bumps:       {job_wall:6.3f} / {job_cpu:6.3f}")
+    print(
+        f"    in the best round: reading the checkout {best.tick.reading:.3f}, deciding and "
+        f"{total} API calls {api_wall:.3f} = {api_wall / total * 1e3:.2f} ms per call as "
+        f"PyGithub sees it, of which the emulator's handler {best.serving / total * 1e3:.2f} ms"
+    )
+    print(
+        f"ratio b/a, wall: {wall_ratio:.2f} (goal <= 1.5: "
+        f"{'meets' if wall_ratio <= 1.5 else 'MISSES'}); CPU of the job alone: {cpu_ratio:.2f}"
+    )
+    print(
+        f"API calls: {total} for {args.due} bumps = {per_bump:.2f} per bump (goal <= 2: "
+        f"{'meets' if per_bump <= 2 else 'MISSES'}); {describe(best.calls)}"
     )
     print(
         "second tick at the same moment on a fresh checkout (nothing due): "
-        f"{idle_timing.wall:.3f} / {idle_timing.cpu:.3f} s; {describe(second)}"
+        f"{best.idle.wall:.3f} / {best.idle.cpu:.3f} s; {describe(best.idle_calls)}"
     )
-    return 0 if ratio <= 1.5 else 1
+    return 0 if wall_ratio <= 1.5 and per_bump <= 2 else 1
 
 
 if __name__ == "__main__":

@@ -47,8 +47,7 @@ def _files(git: GitRepo, base: str, head: str) -> list[FileChange]:
     cache = _cache(git)
     if key not in cache:
         mb = git.history.merge_base(base, head)
-        old = git.flat(mb) if mb else {}
-        cache[key] = diff_trees(git.store, old, git.flat(head))
+        cache[key] = diff_trees(git.store, *git.changes(mb, head))
     return cache[key]
 
 
@@ -66,8 +65,7 @@ def mergeability(repo: Repo, pr: PullRequest, *, consume: bool = True) -> Mergea
     cache = _cache(repo.git)
     if key not in cache:
         result, _ = repo.git.merge(base, pr.head_sha)
-        tree = repo.git.trees.build(result.tree) if result.clean else None
-        cache[key] = (result.clean, tree)
+        cache[key] = (result.clean, result.tree)
     clean, tree = cache[key]
     if not clean:
         return Mergeability(False, "dirty", False, None)

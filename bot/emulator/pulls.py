@@ -9,7 +9,6 @@ from typing import Any
 from bot.emulator import pullinfo
 from bot.emulator.errors import ApiError, unprocessable, validation_failed
 from bot.emulator.git import Signature
-from bot.emulator.git.merge import merge_trees
 from bot.emulator.pushes import close, push, signature
 from bot.emulator.render import hooks
 from bot.emulator.state import PullRequest, Repo, Review, User
@@ -315,7 +314,8 @@ def merge(
     if base_tip is None or repo.git.branch(pr.head_ref) is None:
         raise ApiError(405, "Pull Request is not mergeable")
     result, _ = repo.git.merge(base_tip, pr.head_sha)
-    if not result.clean:
+    tree = result.tree
+    if tree is None:
         raise ApiError(405, "Pull Request is not mergeable")
     now = world.clock.now()
     author = signature(world, merger)
@@ -324,7 +324,6 @@ def merge(
     if method == "merge":
         subject = title or f"Merge pull request #{pr.number} from {repo.owner}/{pr.head_ref}"
         body = pr.title if message is None else message
-        tree = git.trees.build(result.tree)
         new_tip = git.commit(
             tree, (base_tip, pr.head_sha), _message(subject, body), author, committer
         )
@@ -336,7 +335,6 @@ def merge(
             )
         else:
             body = message
-        tree = git.trees.build(result.tree)
         new_tip = git.commit(tree, (base_tip,), _message(subject, body), author, committer)
     else:
         new_tip = _rebase(world, repo, pr, base_tip, committer)
@@ -362,13 +360,10 @@ def _rebase(world: World, repo: Repo, pr: PullRequest, onto: str, committer: Sig
         c = git.store.commit(sha)
         if len(c.parents) > 1:
             continue  # merge commits are dropped by a rebase
-        parent_flat = git.flat(c.parents[0]) if c.parents else {}
-        result = merge_trees(git.store, parent_flat, git.flat(current), git.flat(sha))
-        if not result.clean:
+        result = git.merge_commits(c.parents[0] if c.parents else None, current, sha)
+        if result.tree is None:
             raise ApiError(405, "This branch can't be rebased")
-        current = git.commit(
-            git.trees.build(result.tree), (current,), c.message, c.author, committer
-        )
+        current = git.commit(result.tree, (current,), c.message, c.author, committer)
     return current
 
 
@@ -386,10 +381,10 @@ def update_branch(
     if repo.git.history.is_ancestor(base_tip, pr.head_sha):
         raise ApiError(422, "There are no new commits on the base branch.")
     result, _ = repo.git.merge(pr.head_sha, base_tip)
-    if not result.clean:
+    tree = result.tree
+    if tree is None:
         raise ApiError(422, "merge conflict between base and head")
     now = world.clock.now()
-    tree = repo.git.trees.build(result.tree)
     message = f"Merge branch '{pr.base_ref}' into {pr.head_ref}"
     sha = repo.git.commit(
         tree,

@@ -1,12 +1,14 @@
 """Which pull requests a webhook event concerns: gidgethub routes events to these handlers,
 which only name pull requests to reconcile; they never act on the payload's state.
+
+So a payload is decoded into `Routing`, the handful of fields read here, and nothing else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from gidgethub import routing
 from gidgethub.sansio import Event
@@ -35,6 +37,48 @@ class BaseChanged:
 
 Sink = Callable[[Work | BaseChanged], None]
 
+
+class _Repository(TypedDict, total=False):
+    full_name: str
+
+
+class _Installation(TypedDict, total=False):
+    id: int | None
+
+
+class _Numbered(TypedDict, total=False):
+    number: int | None
+
+
+class _CheckRun(TypedDict, total=False):
+    name: str | None
+    pull_requests: list[_Numbered] | None
+
+
+class _CheckSuite(TypedDict, total=False):
+    pull_requests: list[_Numbered] | None
+
+
+class _Commit(TypedDict, total=False):
+    added: list[str] | None
+    modified: list[str] | None
+    removed: list[str] | None
+
+
+class Routing(TypedDict, total=False):
+    """Every payload field the handlers below read (keep it in step with them); a decoder
+    for this type skips the rest of the payload."""
+
+    action: str | None
+    repository: _Repository | None
+    installation: _Installation | None
+    pull_request: _Numbered | None
+    check_run: _CheckRun | None
+    check_suite: _CheckSuite | None
+    ref: str | None
+    commits: list[_Commit] | None
+
+
 PULL_ACTIONS = frozenset(
     {
         "opened",
@@ -50,6 +94,11 @@ REVIEW_ACTIONS = frozenset({"submitted", "dismissed", "edited"})
 POLICY_FILES = frozenset({POLICY_PATH, *CODEOWNERS_LOCATIONS})
 
 router = routing.Router()
+# The events a handler below is registered for: any other delivery (an App may be subscribed
+# to more, a repository webhook may send everything) is acknowledged and not even parsed.
+ROUTED_EVENTS = frozenset(
+    {"pull_request", "pull_request_review", "check_run", "check_suite", "push"}
+)
 
 
 def _installation(data: dict[str, Any]) -> int | None:

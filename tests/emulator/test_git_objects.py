@@ -93,7 +93,7 @@ def test_write_out_passes_fsck_and_log(tmp_path: Path) -> None:
     second = repo.commit_changes(first, {"flags/a.yaml": b"A\n"}, "two\n", sig[1])
     side = repo.commit_changes(first, {"flags/b.yaml": b"name: b\n"}, "side\n", sig[2])
     result, _ = repo.merge(second, side)
-    merge = repo.commit(repo.trees.build(result.tree), (second, side), "merge\n", sig[3])
+    merge = repo.commit(result.tree, (second, side), "merge\n", sig[3])
     refs = {"refs/heads/main": merge, "refs/heads/side": side}
     out = write_repository(repo.store, refs, "main", tmp_path / "out.git")
     git(out, "fsck", "--strict", "--no-dangling")
@@ -117,7 +117,7 @@ def test_log_path_filter_matches_git(tmp_path: Path) -> None:
     b2 = repo.commit_changes(c2, {"h": b"y\n"}, "b2\n", sig[4])
     result, _ = repo.merge(c3, b2)
     assert result.clean
-    m = repo.commit(repo.trees.build(result.tree), (c3, b2), "m\n", sig[5])
+    m = repo.commit(result.tree, (c3, b2), "m\n", sig[5])
     out = write_repository(repo.store, {"refs/heads/main": m}, "main", tmp_path / "o.git")
     for path in ("f.yaml", "g", "h", "missing"):
         expected = git(out, "log", "--format=%H", "main", "--", path).split()

@@ -44,13 +44,18 @@ def write_repository(
     (root / "objects" / "pack").mkdir(parents=True, exist_ok=True)
     (root / "refs" / "heads").mkdir(parents=True, exist_ok=True)
     (root / "refs" / "tags").mkdir(parents=True, exist_ok=True)
+    made: set[str] = set()  # fan-out directories already there
     for sha in reachable(store, refs.values()):
-        target = root / "objects" / sha[:2] / sha[2:]
+        folder = root / "objects" / sha[:2]
+        if sha[:2] not in made:
+            folder.mkdir(exist_ok=True)
+            made.add(sha[:2])
+        target = folder / sha[2:]
         if target.exists():
             continue
         kind, body = store.raw(sha)
-        target.parent.mkdir(exist_ok=True)
-        target.write_bytes(zlib.compress(f"{kind} {len(body)}\0".encode() + body))
+        # level 1: the objects are read back once (by a clone), not kept
+        target.write_bytes(zlib.compress(f"{kind} {len(body)}\0".encode() + body, 1))
     for name, sha in refs.items():
         ref_file = root / name
         ref_file.parent.mkdir(parents=True, exist_ok=True)

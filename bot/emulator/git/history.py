@@ -81,16 +81,23 @@ class History:
         heap: list[tuple[int, int, str]] = [(-self._time(tip), 0, tip)]
         seen = {tip}
         counter = 1
+        at: dict[str, tuple[str, str] | None] = {}  # tree id -> entry at `path`; trees repeat
+
+        def entry(tree: str) -> tuple[str, str] | None:
+            if tree not in at:
+                at[tree] = self._entry(tree, path)
+            return at[tree]
+
         while heap:
             _, _, sha = heapq.heappop(heap)
             commit = self.store.commit(sha)
-            here = self._entry(commit.tree, path)
+            here = entry(commit.tree)
             follow: tuple[str, ...] = commit.parents
             if not commit.parents:
                 if here is not None:
                     shown.append(sha)
             else:
-                same = [p for p in commit.parents if self._entry_of(p, path) == here]
+                same = [p for p in commit.parents if entry(self.store.commit(p).tree) == here]
                 if same:
                     follow = (same[0],)
                 else:
@@ -101,9 +108,6 @@ class History:
                     heapq.heappush(heap, (-self._time(parent), counter, parent))
                     counter += 1
         return shown
-
-    def _entry_of(self, commit_sha: str, path: str) -> tuple[str, str] | None:
-        return self._entry(self.store.commit(commit_sha).tree, path)
 
     def _entry(self, tree_sha: str, path: str) -> tuple[str, str] | None:
         entry = self.trees.entry_at(tree_sha, path)

@@ -11,16 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from bot.emulator.git.objects import ObjectStore
-from bot.emulator.git.trees import FlatTree
+from bot.emulator.git.objects import EMPTY_TREE, MODE_TREE, ObjectStore, TreeEntry
 
 Entry = tuple[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)
 class MergeResult:
-    tree: FlatTree
-    conflicts: tuple[str, ...]
+    tree: str | None  # the merged root tree's id; None when there are conflicts
+    conflicts: tuple[str, ...]  # conflicting paths, sorted
 
     @property
     def clean(self) -> bool:
@@ -66,22 +65,66 @@ def merge_lines(base: list[bytes], ours: list[bytes], theirs: list[bytes]) -> li
     return out
 
 
-def merge_trees(
-    store: ObjectStore, base: FlatTree, ours: FlatTree, theirs: FlatTree
-) -> MergeResult:
-    merged: FlatTree = {}
-    conflicts = []
-    for path in sorted(set(base) | set(ours) | set(theirs)):
-        b, o, t = base.get(path), ours.get(path), theirs.get(path)
-        result, ok = _merge_entry(store, b, o, t)
+def merge_trees(store: ObjectStore, base: str | None, ours: str, theirs: str) -> MergeResult:
+    """Three-way merge of two trees over a base tree (None: no common history).
+
+    Works tree by tree, as git does: where a side left a subtree untouched (same id as the
+    base), the other side's subtree is taken whole without being read, so the cost follows
+    what both sides changed, not the size of the repository."""
+    conflicts: list[str] = []
+    tree = _merge_tree(store, base, ours, theirs, "", conflicts)
+    if conflicts:
+        return MergeResult(None, tuple(sorted(conflicts)))
+    return MergeResult(tree or EMPTY_TREE, ())
+
+
+def _merge_tree(
+    store: ObjectStore,
+    base: str | None,
+    ours: str | None,
+    theirs: str | None,
+    prefix: str,
+    conflicts: list[str],
+) -> str | None:
+    if ours == theirs or theirs == base:
+        return ours
+    if ours == base:
+        return theirs
+    sides = [{e.name: e for e in store.tree(t)} if t else {} for t in (base, ours, theirs)]
+    entries: list[TreeEntry] = []
+    for name in sides[0].keys() | sides[1].keys() | sides[2].keys():
+        b, o, t = (side.get(name) for side in sides)
+        if o == t or t == b:
+            entries += [o] if o is not None else []
+            continue
+        if o == b:
+            entries += [t] if t is not None else []
+            continue
+        # Both sides changed `name`: merge its file part and its directory part apart, so a
+        # file replaced by a directory merges path by path like everything else.
+        path = prefix + name
+        file, ok = merge_entry(store, *(_file_part(e) for e in (b, o, t)))
         if not ok:
             conflicts.append(path)
-        elif result is not None:
-            merged[path] = result
-    return MergeResult(merged, tuple(conflicts))
+        subtrees = [e.sha if e is not None and e.mode == MODE_TREE else None for e in (b, o, t)]
+        sub = _merge_tree(store, *subtrees, path + "/", conflicts) if any(subtrees) else None
+        if file is not None and sub is not None:
+            conflicts.append(path)  # a file on one side where the other has a directory
+        elif file is not None:
+            entries.append(TreeEntry(file[0], name, file[1]))
+        elif sub is not None:
+            entries.append(TreeEntry(MODE_TREE, name, sub))
+    if not entries:
+        return None
+    return store.put_tree(entries)
 
 
-def _merge_entry(store: ObjectStore, b: Entry, o: Entry, t: Entry) -> tuple[Entry, bool]:
+def _file_part(entry: TreeEntry | None) -> Entry:
+    return None if entry is None or entry.mode == MODE_TREE else (entry.mode, entry.sha)
+
+
+def merge_entry(store: ObjectStore, b: Entry, o: Entry, t: Entry) -> tuple[Entry, bool]:
+    """One path's three-way merge: (the merged (mode, blob) or None for deleted, clean?)."""
     if o == t:
         return o, True
     if o == b:

@@ -9,7 +9,7 @@ commits as `tree`/`parent`/`author`/`committer` header lines, a blank line and t
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
@@ -22,6 +22,7 @@ MODE_TREE = "040000"
 MODE_SUBMODULE = "160000"
 BLOB_MODES = frozenset({MODE_FILE, MODE_EXECUTABLE, MODE_SYMLINK})
 ZERO_SHA = "0" * 40
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 class GitObjectError(ValueError):
@@ -39,6 +40,9 @@ class TreeEntry:
     mode: str  # "100644", "100755", "120000", "040000" or "160000"
     name: str
     sha: str
+    # this entry's bytes in a tree object, kept once computed: a tree rewritten for a one-file
+    # change re-encodes only that entry, the rest are joined
+    _encoded: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def type(self) -> Literal["blob", "tree", "commit"]:
@@ -48,19 +52,26 @@ class TreeEntry:
             return "commit"
         return "blob"
 
+    def encoded(self) -> bytes:
+        """`<mode> <name>\\0<20-byte id>`, as git writes the entry (trees as mode "40000")."""
+        raw = self._encoded
+        if raw is None:
+            raw = f"{self.mode.lstrip('0')} {self.name}\0".encode() + bytes.fromhex(self.sha)
+            object.__setattr__(self, "_encoded", raw)
+        return raw
 
-def _tree_sort_key(entry: TreeEntry) -> bytes:
-    # git compares names as bytes, with a tree's name compared as if it ended in "/".
+
+def tree_sort_key(entry: TreeEntry) -> bytes:
+    """git's tree order: names compared as bytes, a tree's name as if it ended in "/"."""
     name = entry.name.encode()
     return name + b"/" if entry.mode == MODE_TREE else name
 
 
-def encode_tree(entries: tuple[TreeEntry, ...] | list[TreeEntry]) -> bytes:
-    out = bytearray()
-    for e in sorted(entries, key=_tree_sort_key):
-        mode = e.mode.lstrip("0")  # git writes trees as "40000"
-        out += f"{mode} {e.name}\0".encode() + bytes.fromhex(e.sha)
-    return bytes(out)
+def encode_tree(
+    entries: tuple[TreeEntry, ...] | list[TreeEntry], *, presorted: bool = False
+) -> bytes:
+    ordered = entries if presorted else sorted(entries, key=tree_sort_key)
+    return b"".join([e.encoded() for e in ordered])
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +150,10 @@ class ObjectStore:
         self.blobs: dict[str, bytes] = {}
         self.trees: dict[str, tuple[TreeEntry, ...]] = {}
         self.commits: dict[str, Commit] = {}
+        # what writing trees has cost so far: trees hashed and the entries encoded into them
+        # (tests check that a small change rewrites little, whatever the repository's size)
+        self.trees_hashed = 0
+        self.tree_entries_hashed = 0
 
     def __contains__(self, sha: str) -> bool:
         return sha in self.blobs or sha in self.trees or sha in self.commits
@@ -158,11 +173,18 @@ class ObjectStore:
         return sha
 
     def put_tree(self, entries: tuple[TreeEntry, ...] | list[TreeEntry]) -> str:
-        ordered = tuple(sorted(entries, key=_tree_sort_key))
+        ordered = tuple(sorted(entries, key=tree_sort_key))
         names = [e.name for e in ordered]
         if len(set(names)) != len(names):
             raise GitObjectError("tree has duplicate entry names")
-        sha = object_id("tree", encode_tree(ordered))
+        return self.put_sorted_tree(ordered)
+
+    def put_sorted_tree(self, ordered: tuple[TreeEntry, ...]) -> str:
+        """Store a tree whose entries are already in git's order with unique names (an edit of
+        a stored tree keeps both), skipping the sort and the check."""
+        sha = object_id("tree", encode_tree(ordered, presorted=True))
+        self.trees_hashed += 1
+        self.tree_entries_hashed += len(ordered)
         self.trees.setdefault(sha, ordered)
         return sha
 
@@ -194,7 +216,7 @@ class ObjectStore:
         if sha in self.blobs:
             return "blob", self.blobs[sha]
         if sha in self.trees:
-            return "tree", encode_tree(self.trees[sha])
+            return "tree", encode_tree(self.trees[sha], presorted=True)
         if sha in self.commits:
             return "commit", self.commits[sha].encode()
         raise GitObjectError(f"no object {sha}")

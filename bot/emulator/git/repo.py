@@ -8,14 +8,13 @@ from collections.abc import Mapping
 from bot.emulator.git.history import History
 from bot.emulator.git.merge import MergeResult, merge_trees
 from bot.emulator.git.objects import (
-    MODE_FILE,
     MODE_TREE,
     Commit,
     ObjectStore,
     Signature,
     TreeEntry,
 )
-from bot.emulator.git.trees import EMPTY_TREE, FlatTree, Trees
+from bot.emulator.git.trees import Edit, FlatTree, Trees
 
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
 
@@ -67,20 +66,15 @@ class GitRepo:
 
     # --- writing --------------------------------------------------------------------------
     def tree_with(self, base_tree: str | None, changes: Mapping[str, Change]) -> str:
-        flat = dict(self.trees.flatten(base_tree)) if base_tree else {}
+        """`base_tree` with `changes` applied: only the trees on the changed paths are written."""
+        edits: list[Edit] = []
         for path, change in changes.items():
             path = path.strip("/")
-            if change is None:
-                flat.pop(path, None)
-                prefix = path + "/"
-                for p in [p for p in flat if p.startswith(prefix)]:
-                    del flat[p]
-            elif isinstance(change, bytes):
-                mode = flat[path][0] if path in flat else MODE_FILE
-                flat[path] = (mode, self.store.put_blob(change))
+            if isinstance(change, bytes):
+                edits.append((path, (None, self.store.put_blob(change))))  # keeps the mode
             else:
-                flat[path] = change
-        return self.trees.build(flat) if flat else EMPTY_TREE
+                edits.append((path, change))
+        return self.trees.edit(base_tree, edits)
 
     def commit(
         self,
@@ -109,5 +103,17 @@ class GitRepo:
     def merge(self, ours: str, theirs: str) -> tuple[MergeResult, str | None]:
         """Merge two commits' trees over their merge base: (result, merge base)."""
         base = self.history.merge_base(ours, theirs)
-        base_flat = self.flat(base) if base else {}
-        return merge_trees(self.store, base_flat, self.flat(ours), self.flat(theirs)), base
+        return self.merge_commits(base, ours, theirs), base
+
+    def merge_commits(self, base: str | None, ours: str, theirs: str) -> MergeResult:
+        """Three-way merge of the trees of `ours` and `theirs` over `base`'s (None: none)."""
+        base_tree = self.store.commit(base).tree if base else None
+        return merge_trees(self.store, base_tree, self.tree_of(ours), self.tree_of(theirs))
+
+    def tree_of(self, commit_sha: str) -> str:
+        return self.store.commit(commit_sha).tree
+
+    def changes(self, old_commit: str | None, new_commit: str) -> tuple[FlatTree, FlatTree]:
+        """The paths that differ between two commits: (old side, new side), only those paths."""
+        old = self.tree_of(old_commit) if old_commit else None
+        return self.trees.changed(old, self.tree_of(new_commit))

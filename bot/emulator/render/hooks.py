@@ -38,8 +38,7 @@ def envelope(ctx: Ctx, repo: Repo, sender: User, *, push: bool = False) -> dict[
 def _push_commit(ctx: Ctx, repo: Repo, sha: str) -> dict[str, Any]:
     git = repo.git
     c = git.store.commit(sha)
-    new = git.flat(sha)
-    old = git.flat(c.parents[0]) if c.parents else {}
+    old, new = git.changes(c.parents[0] if c.parents else None, sha)  # changed paths only
 
     def who(sig) -> dict[str, Any]:
         out: dict[str, Any] = {"name": sig.name, "email": sig.email}

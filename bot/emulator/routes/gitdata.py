@@ -13,7 +13,7 @@ from bot.emulator.api.router import Request, Response, Router, created, no_conte
 from bot.emulator.errors import ApiError, not_found, validation_failed
 from bot.emulator.git import MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK, MODE_TREE
 from bot.emulator.git.objects import MODE_SUBMODULE
-from bot.emulator.git.trees import EMPTY_TREE
+from bot.emulator.git.trees import Edit
 from bot.emulator.pushes import push, signature
 from bot.emulator.render import git
 from bot.emulator.state import Repo
@@ -52,7 +52,8 @@ def get_blob(world: World, req: Request) -> Response:
     return ok(git.blob(ctx(world, req), repo, sha))
 
 
-def _tree_entry(repo: Repo, flat: dict[str, tuple[str, str]], item: Any) -> None:
+def _tree_edits(repo: Repo, item: Any) -> list[Edit]:
+    """What one `tree` item of `POST /git/trees` does to the base tree, as tree edits."""
     if (
         not isinstance(item, dict)
         or not isinstance(item.get("path"), str)
@@ -68,35 +69,20 @@ def _tree_entry(repo: Repo, flat: dict[str, tuple[str, str]], item: Any) -> None
     if "content" in item and item.get("content") is not None:
         if mode == MODE_TREE:
             raise ApiError(422, "tree.content cannot be used with a tree entry")
-        flat[path] = (mode, repo.git.store.put_blob(str(item["content"]).encode()))
-        return
+        return [(path, (mode, repo.git.store.put_blob(str(item["content"]).encode())))]
     if "sha" not in item:
         raise ApiError(422, "Must supply either tree.sha or tree.content")
     sha = item["sha"]
-    prefix = path + "/"
     if sha is None:
-        flat.pop(path, None)
-        for p in [p for p in flat if p.startswith(prefix)]:
-            del flat[p]
-        return
+        return [(path, None)]
     kind = repo.git.store.kind(sha)
-    if mode == MODE_TREE:
-        if kind != "tree":
-            raise ApiError(422, f"tree.sha {sha} is not a valid tree")
-        for p in [p for p in flat if p.startswith(prefix)]:
-            del flat[p]
-        flat.pop(path, None)
-        for sub, value in repo.git.trees.flatten(sha).items():
-            flat[prefix + sub] = value
-        return
+    if mode == MODE_TREE and kind != "tree":
+        raise ApiError(422, f"tree.sha {sha} is not a valid tree")
     if mode == MODE_SUBMODULE:
-        flat[path] = (mode, sha)
-        return
-    if kind != "blob":
+        return [(path, (mode, sha))]
+    if mode != MODE_TREE and kind != "blob":
         raise ApiError(422, f"tree.sha {sha} is not a valid blob")
-    for p in [p for p in flat if p.startswith(prefix)]:
-        del flat[p]
-    flat[path] = (mode, sha)
+    return [(path, None), (path, (mode, sha))]  # replaces whatever was at the path
 
 
 def create_tree(world: World, req: Request) -> Response:
@@ -106,14 +92,10 @@ def create_tree(world: World, req: Request) -> Response:
     if not isinstance(items, list):
         raise validation_failed("Tree", "tree", "missing_field")
     base_tree = body.get("base_tree")
-    flat: dict[str, tuple[str, str]] = {}
-    if base_tree:
-        if repo.git.store.kind(base_tree) != "tree":
-            raise ApiError(422, f"base_tree {base_tree} is not a valid tree")
-        flat = dict(repo.git.trees.flatten(base_tree))
-    for item in items:
-        _tree_entry(repo, flat, item)
-    sha = repo.git.trees.build(flat) if flat else EMPTY_TREE
+    if base_tree and repo.git.store.kind(base_tree) != "tree":
+        raise ApiError(422, f"base_tree {base_tree} is not a valid tree")
+    edits = [edit for item in items for edit in _tree_edits(repo, item)]
+    sha = repo.git.trees.edit(base_tree or None, edits)
     return created(git.tree(ctx(world, req), repo, sha, recursive=False))
 
 

@@ -83,8 +83,8 @@ def get_commit(world: World, req: Request) -> Response:
     if sha is None:
         raise ApiError(422, f"No commit found for SHA: {req.params['ref']}")
     commit = repo.git.store.commit(sha)
-    old = repo.git.flat(commit.parents[0]) if commit.parents else {}
-    files = diff_trees(repo.git.store, old, repo.git.flat(sha))
+    parent = commit.parents[0] if commit.parents else None
+    files = diff_trees(repo.git.store, *repo.git.changes(parent, sha))
     return ok(git.commit(ctx(world, req), repo, sha, files=files))
 
 
@@ -111,8 +111,7 @@ def compare(world: World, req: Request) -> Response:
         state = "behind"
     else:
         state = "diverged"
-    old = repo.git.flat(mb) if mb else {}
-    files = diff_trees(repo.git.store, old, repo.git.flat(head))
+    files = diff_trees(repo.git.store, *repo.git.changes(mb, head))
     c = ctx(world, req)
     html = c.html(f"/{repo.full_name}/compare/{base_name}...{head_name}")
     headers: dict[str, str] = {}
