@@ -206,6 +206,10 @@ class Service:
         except NotOurs as exc:  # not this App's to act on: one line, no retry
             log.warning("ignored %s#%s: %s", repo, number, exc)
             return
+        except Exception:
+            self._retry_later(key)
+            raise
+        self._failures.pop(key, None)
         self.outcomes = [*self.outcomes[-99:], outcome]
         log.info(
             "%s#%s: %s%s",

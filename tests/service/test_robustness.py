@@ -148,3 +148,20 @@ async def test_under_twenty_percent_failures_approved_merge_and_unapproved_do_no
         assert len(announcements(h, n)) == 1
     assert not h.pull(pending)["merged"] and not h.pull(untouched)["merged"]
     assert faulted >= 0.1 * len(bot_calls) and faulted >= 8, (faulted, len(bot_calls))
+
+
+async def test_github_failing_beyond_the_clients_retries_is_retried_later(harness):
+    # Every try of the client fails for a while: the reconcile itself is tried again later,
+    # since GitHub will not send another webhook for this pull request.
+    h = harness
+    n = await opened(h)
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    attempts = h.config.retry.attempts
+    h.emulator.faults.fail(
+        "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", 502, times=attempts * 2
+    )
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    assert h.pull(n)["merged"]
+    assert len(announcements(h, n)) == 1
