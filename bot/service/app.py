@@ -43,6 +43,12 @@ ROUTING_SLICE = 0.001
 # nothing against a reconcile (GitHub's API calls take longer), and a burst is routed in
 # batches.
 ROUTING_BATCH = 0.001
+# Acknowledgements come first: while deliveries keep arriving (less than ROUTING_QUIET apart),
+# routing waits, but never longer than ROUTING_MAX_DEFER after the oldest unrouted delivery
+# arrived, nor past ROUTING_MAX_BACKLOG unrouted ones.
+ROUTING_QUIET = 0.005
+ROUTING_MAX_DEFER = 1.0
+ROUTING_MAX_BACKLOG = 5000
 
 
 class Service:
@@ -64,6 +70,8 @@ class Service:
         self._bot_login: str | None = None
         # acknowledged deliveries not yet routed; the parser sleeps on `_arrived` when empty
         self._deliveries: deque[Accepted] = deque()
+        self._since = 0.0  # when the oldest unrouted delivery arrived (loop time)
+        self._last = 0.0  # when the newest delivery arrived
         self._arrived = asyncio.Event()
         self._routed = asyncio.Event()  # set while `_deliveries` is empty
         self._routed.set()
@@ -139,7 +147,9 @@ class Service:
         moment later (`ROUTING_BATCH`), so a burst is routed a batch per wake-up instead of
         one event-loop turn per delivery."""
         self._deliveries.append(delivery)
+        self._last = asyncio.get_running_loop().time()
         if len(self._deliveries) == 1:
+            self._since = self._last
             self._routed.clear()
             asyncio.get_running_loop().call_later(ROUTING_BATCH, self._arrived.set)
 
@@ -150,6 +160,7 @@ class Service:
         loop = asyncio.get_running_loop()
         while True:
             await self._arrived.wait()
+            await self._let_acknowledgements_pass(loop)
             until = loop.time() + ROUTING_SLICE
             while self._deliveries:
                 await self._route(self._deliveries[0])
@@ -159,6 +170,17 @@ class Service:
                     until = loop.time() + ROUTING_SLICE
             self._arrived.clear()
             self._routed.set()
+
+    async def _let_acknowledgements_pass(self, loop: asyncio.AbstractEventLoop) -> None:
+        """While a burst is still arriving, acknowledge it first: routing shares the CPU with
+        acknowledging, and only acknowledgements have a deadline (GitHub's 10 s). Bounded, so
+        under sustained load routing still keeps up."""
+        while (
+            loop.time() - self._last < ROUTING_QUIET
+            and len(self._deliveries) < ROUTING_MAX_BACKLOG
+            and loop.time() - self._since < ROUTING_MAX_DEFER
+        ):
+            await asyncio.sleep(ROUTING_QUIET)
 
     async def _route(self, delivery: Accepted) -> None:
         if delivery.event not in events.ROUTED_EVENTS:

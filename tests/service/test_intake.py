@@ -86,3 +86,11 @@ def test_oversized_body_is_refused_before_hashing():
 def test_signed_non_json_is_refused():
     body = b"not json"
     assert check(headers(X_Hub_Signature_256=sign(body)), body).status == 400
+
+
+def test_json_object_shape_check_without_copying():
+    from bot.service.intake import _looks_like_object
+
+    assert _looks_like_object(b"{}") and _looks_like_object(b' \n{"a": 1}\r\n ')
+    for body in (b"", b"   ", b"{", b"}", b"[1]", b"}{", b'"{}"'):
+        assert not _looks_like_object(body), body
