@@ -107,3 +107,29 @@ async def test_events_nobody_routes_are_not_parsed(service, caplog):
         await service.drain()
     assert caplog.text == ""
     assert service.reconciled == []
+
+
+async def test_routing_waits_while_a_burst_is_still_arriving(service, monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr(app, "ROUTING_QUIET", 0.5)  # generous: a loaded machine cannot flake it
+    service.accept(delivery(0, number=1))
+    for n in range(1, 8):  # deliveries keep arriving, far closer together than ROUTING_QUIET
+        await asyncio.sleep(0.002)
+        service.accept(delivery(n, number=1))
+        assert service.reconciled == [], "routed before the burst was acknowledged"
+    await service.drain()  # once quiet, it routes
+    assert service.reconciled == [("acme/flags", 1)]
+
+
+async def test_a_burst_that_never_ends_is_still_routed(service, monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr(app, "ROUTING_QUIET", 60.0)  # the stream never goes quiet...
+    monkeypatch.setattr(app, "ROUTING_MAX_DEFER", 0.02)  # ...so the deferral's bound decides
+    for n in range(2000):
+        if service.reconciled:
+            break
+        service.accept(delivery(n, number=1))
+        await asyncio.sleep(0.002)
+    assert service.reconciled, "routing starved by a continuous stream of deliveries"
