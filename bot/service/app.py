@@ -175,12 +175,12 @@ class Service:
         """While a burst is still arriving, acknowledge it first: routing shares the CPU with
         acknowledging, and only acknowledgements have a deadline (GitHub's 10 s). Bounded, so
         under sustained load routing still keeps up."""
-        while (
-            loop.time() - self._last < ROUTING_QUIET
-            and len(self._deliveries) < ROUTING_MAX_BACKLOG
-            and loop.time() - self._since < ROUTING_MAX_DEFER
-        ):
-            await asyncio.sleep(ROUTING_QUIET)
+        while len(self._deliveries) < ROUTING_MAX_BACKLOG:
+            now = loop.time()
+            wake = min(self._last + ROUTING_QUIET, self._since + ROUTING_MAX_DEFER)
+            if now >= wake:
+                return
+            await asyncio.sleep(wake - now)
 
     async def _route(self, delivery: Accepted) -> None:
         if delivery.event not in events.ROUTED_EVENTS:
