@@ -82,6 +82,14 @@ def create_comment(world: World, req: Request) -> Response:
     return created(issue_comment(ctx(world, req), repo, comment))
 
 
+def _may_change(world: World, req: Request, repo, who, comment) -> None:
+    """Only the comment's author, people with write access, or an App installation."""
+    if comment.user == who.login or (req.actor and req.actor.kind == "installation"):
+        return
+    if world.state.role(repo, who.login) not in ("write", "maintain", "admin"):
+        raise ApiError(403, "You must be the author of the comment or have write access.")
+
+
 def get_comment(world: World, req: Request) -> Response:
     repo = readable_repo(world, req, "issues")
     comment = issues.find_comment(repo, req.int_param("comment_id"))
@@ -91,17 +99,7 @@ def get_comment(world: World, req: Request) -> Response:
 def edit_comment(world: World, req: Request) -> Response:
     repo, who = writable_repo(world, req, "issues", "read")
     comment = issues.find_comment(repo, req.int_param("comment_id"))
-    if (
-        comment.user != who.login
-        and world.state.role(repo, who.login)
-        not in (
-            "write",
-            "maintain",
-            "admin",
-        )
-        and not (req.actor and req.actor.kind == "installation")
-    ):
-        raise ApiError(403, "You must be the author of the comment or have write access.")
+    _may_change(world, req, repo, who, comment)
     issues.edit_comment(world, comment, req.json_object().get("body"))
     return ok(issue_comment(ctx(world, req), repo, comment))
 
@@ -109,17 +107,7 @@ def edit_comment(world: World, req: Request) -> Response:
 def delete_comment(world: World, req: Request) -> Response:
     repo, who = writable_repo(world, req, "issues", "read")
     comment = issues.find_comment(repo, req.int_param("comment_id"))
-    if (
-        comment.user != who.login
-        and world.state.role(repo, who.login)
-        not in (
-            "write",
-            "maintain",
-            "admin",
-        )
-        and not (req.actor and req.actor.kind == "installation")
-    ):
-        raise ApiError(403, "You must be the author of the comment or have write access.")
+    _may_change(world, req, repo, who, comment)
     del repo.comments[comment.id]
     return no_content()
 
