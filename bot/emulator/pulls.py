@@ -39,6 +39,15 @@ def _branch_name(value: str, repo: Repo) -> str:
     return value
 
 
+def _custom_refusal(message: str) -> ApiError:
+    """GitHub's 422 for a pull request it will not open, with its explanation."""
+    return ApiError(
+        422,
+        "Validation Failed",
+        errors=[{"resource": "PullRequest", "code": "custom", "message": message}],
+    )
+
+
 def open_pull(
     world: World,
     repo: Repo,
@@ -61,30 +70,10 @@ def open_pull(
     if base_sha is None:
         raise validation_failed("PullRequest", "base", "invalid")
     if head_ref == base or repo.git.history.is_ancestor(head_sha, base_sha):
-        raise ApiError(
-            422,
-            "Validation Failed",
-            errors=[
-                {
-                    "resource": "PullRequest",
-                    "code": "custom",
-                    "message": f"No commits between {base} and {head_ref}",
-                }
-            ],
-        )
+        raise _custom_refusal(f"No commits between {base} and {head_ref}")
     for other in repo.pulls.values():
         if other.state == "open" and other.head_ref == head_ref and other.base_ref == base:
-            raise ApiError(
-                422,
-                "Validation Failed",
-                errors=[
-                    {
-                        "resource": "PullRequest",
-                        "code": "custom",
-                        "message": f"A pull request already exists for {repo.owner}:{head_ref}.",
-                    }
-                ],
-            )
+            raise _custom_refusal(f"A pull request already exists for {repo.owner}:{head_ref}.")
     now = world.clock.now()
     pr = PullRequest(
         id=world.state.ids.next("pull"),

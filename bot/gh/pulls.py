@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from gidgethub import BadRequest, GitHubException
+from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
 from bot.gh.errors import NotOurs
@@ -304,6 +304,3 @@ def has_marker(comments: Sequence[dict[str, Any]], marker: str, login: str | Non
         and (login is None or (c.get("user") or {}).get("login", "").lower() == login.lower())
         for c in comments
     )
-
-
-__all__ = ["GitHubException", "MergeResult", "RepoGateway", "has_marker"]

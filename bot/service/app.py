@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import msgspec
 from aiohttp import web
+from cachetools import LRUCache
 from gidgethub.sansio import Event
 
 from bot.gh.auth import AppAuth, TokenAuth
@@ -36,6 +37,7 @@ log = logging.getLogger("flagbot.service")
 
 SERVICE = web.AppKey("flagbot", object)
 RECONCILE_ATTEMPTS = 5
+ETAG_CACHE_SIZE = 2048  # conditional-request cache per credential (keyed by URL)
 # Routing work done before the event loop gets a turn: short against an acknowledgement's
 # budget (GitHub waits 10 s), long against one delivery's routing (tens of microseconds).
 ROUTING_SLICE = 0.001
@@ -66,7 +68,7 @@ class Service:
         self.clients: dict[Any, GitHubClient] = {}
         self.installations: dict[tuple[str, int], int | None] = {}
         self.fresh: set[tuple[str, int]] = set()
-        self.outcomes: list[Outcome] = []  # the latest reconcile outcomes (bounded), for tests
+        self.outcomes: deque[Outcome] = deque(maxlen=100)  # the latest, for logs and tests
         self._bot_login: str | None = None
         # acknowledged deliveries not yet routed; the parser sleeps on `_arrived` when empty
         self._deliveries: deque[Accepted] = deque()
@@ -127,7 +129,7 @@ class Service:
             self.clients[key] = GitHubClient(
                 self.session,
                 base_url=self.config.api_url,
-                cache=Caches().etags,
+                cache=LRUCache(maxsize=ETAG_CACHE_SIZE),
                 policy=self.config.retry,
             )
         return self.clients[key]
@@ -232,7 +234,7 @@ class Service:
             self._retry_later(key)
             raise
         self._failures.pop(key, None)
-        self.outcomes = [*self.outcomes[-99:], outcome]
+        self.outcomes.append(outcome)
         log.info(
             "%s#%s: %s%s",
             repo,

@@ -23,4 +23,3 @@ class Caches:
         default_factory=lambda: TTLCache(maxsize=8192, ttl=MEMBERSHIP_TTL)
     )
     check_runs: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=4096))
-    etags: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=2048))

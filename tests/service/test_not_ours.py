@@ -50,7 +50,7 @@ async def test_a_repository_the_app_is_not_installed_on(harness, caplog):
         "ignored octo/elsewhere#3: the App is not installed on octo/elsewhere (404)"
     ]
     assert messages(caplog, logging.ERROR) == []
-    assert harness.service.outcomes == []
+    assert list(harness.service.outcomes) == []
 
 
 async def test_an_installation_that_is_gone(harness, caplog):
