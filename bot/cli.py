@@ -23,6 +23,8 @@ COMMANDS: tuple[str, ...] = (
     "replay",
     "demo",
     "emulator",
+    "init",
+    "schema",
 )
 
 
