@@ -84,8 +84,9 @@ def test_what_the_tests_import_is_in_the_test_extra():
     }
     missing = {
         module: dists
-        for module, dists in _distributions(_imports(ROOT / "tests") | _imports(ROOT / "bench"))
-        .items()
+        for module, dists in _distributions(
+            _imports(ROOT / "tests") | _imports(ROOT / "bench")
+        ).items()
         if not dists & declared
     }
     assert missing == {}
