@@ -83,6 +83,19 @@ def next_steps(org: str, pinned: bool, ref: str) -> str:
     return "\n".join(lines)
 
 
+def _in_the_way(root: Path, path: str) -> Path | None:
+    """Something that stops `path` from being written as a file under `root`."""
+    target = root / path
+    if target.exists() and not target.is_file():
+        return target
+    for parent in target.parents:
+        if parent == root or root not in parent.parents:
+            break
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from bot.scaffold.files import Options, Pin, repository_files
     from bot.scaffold.plan import plan
@@ -96,11 +109,15 @@ def run(args: argparse.Namespace) -> int:
         org=args.org, pin=Pin(sha or label, label), flagbot_repository=args.flagbot_repo
     )
     files = repository_files(options)
+    blocked = next(filter(None, (_in_the_way(root, path) for path in files)), None)
+    if blocked:
+        print(
+            f"flagbot init: {blocked} is in the way (a file where a folder goes, or the "
+            "reverse); move it and run init again",
+            file=sys.stderr,
+        )
+        return 2
     existing = {p: (root / p).read_bytes() if (root / p).is_file() else None for p in files}
-    for path in files:
-        if (root / path).exists() and not (root / path).is_file():
-            print(f"flagbot init: {root / path} exists and is not a file", file=sys.stderr)
-            return 2
     steps = plan(files, existing)
     for step in steps:
         target = root / step.path
