@@ -89,10 +89,13 @@ def closed_objects(node: Any, where: str = "#") -> list[str]:
     """Paths of objects with named properties that still allow unnamed ones."""
     found = []
     if isinstance(node, dict):
-        if "properties" in node and node.get("additionalProperties") is not False:
-            # `channel` is closed by each of its oneOf variants instead.
-            if where != "#/$defs/channel":
-                found.append(where)
+        # `channel` is closed by each of its oneOf variants instead.
+        if (
+            "properties" in node
+            and node.get("additionalProperties") is not False
+            and where != "#/$defs/channel"
+        ):
+            found.append(where)
         for key, value in node.items():
             found += closed_objects(value, f"{where}/{key}")
     elif isinstance(node, list):
