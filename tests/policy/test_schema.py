@@ -240,3 +240,9 @@ def test_whatever_flagbot_accepts_the_schema_accepts(document):
     if policy is not None:
         errors = [e.message for e in VALIDATOR.iter_errors(editor_view(data))]
         assert errors == [], data.decode()
+
+
+def test_this_repositorys_policy_points_editors_at_the_schema():
+    first = (ROOT / ".github" / "flagbot.yml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../bot/policy/policy.schema.json"
+    assert (ROOT / ".github" / "../bot/policy/policy.schema.json").resolve().is_file()
