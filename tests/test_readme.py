@@ -179,7 +179,7 @@ def test_the_seed_file_example_loads_as_written(line, text, tmp_path):
 
 def shown_output(command: str) -> str:
     """The block that starts `$ <command>`, without that line."""
-    for _, lang, text in blocks(""):
+    for _, _, text in blocks(""):
         first, _, rest = text.partition("\n")
         if first == f"$ {command}":
             return rest
