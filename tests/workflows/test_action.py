@@ -188,3 +188,24 @@ def test_an_unknown_command_fails_with_an_annotation(tmp_path, flagbot_copy, pyt
     checkout(runner, scaffold())
     assert runner.run({"command": "deploy"}) == 2
     assert "::error title=flagbot::unknown command 'deploy'" in runner.results[-1].stdout
+
+
+def test_sweep_runs_against_the_repository(tmp_path, flagbot_copy, python_bin):
+    if not (ROOT / "bot" / "commands" / "sweep.py").exists():
+        pytest.skip("`flagbot sweep` is not in this checkout yet (issue #10)")
+    files = scaffold()
+    emulator = Emulator.from_seed(seed_for(files))
+    with emulator.serve_in_thread() as url:
+        runner = make_runner(
+            tmp_path,
+            flagbot_copy,
+            python_bin,
+            GITHUB_API_URL=url,
+            GITHUB_REPOSITORY=REPO,
+            GITHUB_REF_NAME="main",
+        )
+        checkout(runner, files)
+        step, defaults, _ = action_step("flagbot-sweep.yml")
+        assert step["with"]["command"] == "sweep"
+        code = runner.run({"command": "sweep", "github-token": TOKENS["flagbot"]})
+    assert code == 0, runner.results[-1]
