@@ -205,7 +205,7 @@ def test_sweep_runs_against_the_repository(tmp_path, flagbot_copy, python_bin):
             GITHUB_REF_NAME="main",
         )
         checkout(runner, files)
-        step, defaults, _ = action_step("flagbot-sweep.yml")
+        step, _, _ = action_step("flagbot-sweep.yml")
         assert step["with"]["command"] == "sweep"
         code = runner.run({"command": "sweep", "github-token": TOKENS["flagbot"]})
     assert code == 0, runner.results[-1]
