@@ -102,3 +102,9 @@ def test_python_dash_m_bot_prints_the_same_version():
         [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == f"flagbot {bot.__version__}"
+
+
+def test_the_project_urls_are_where_releases_come_from():
+    from bot.release import HOME_REPOSITORY
+
+    assert set(PROJECT["urls"].values()) == {f"https://github.com/{HOME_REPOSITORY}"}

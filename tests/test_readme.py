@@ -225,3 +225,24 @@ def test_the_adoption_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path / shlex.split(init_line)[2])
     assert main(shlex.split(validate_line)[1:]) == 0
     assert "no problems" in capsys.readouterr().err
+
+
+def github_slug(heading: str) -> str:
+    """The anchor GitHub gives a heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    text = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.S | re.M)
+    return {github_slug(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
+
+
+@pytest.mark.parametrize("document", ["README.md", ".github/CONTRIBUTING.md"])
+def test_links_between_the_documents_resolve(document):
+    source = ROOT / document
+    for target, anchor in re.findall(r"\]\(([^)#\s:]*)(?:#([^)\s]+))?\)", source.read_text()):
+        path = (source.parent / target).resolve() if target else source
+        assert path.exists(), f"{document}: link to {target}"
+        if anchor:
+            assert anchor in anchors(path), f"{document}: no heading #{anchor} in {path.name}"

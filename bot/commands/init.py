@@ -7,6 +7,7 @@ running it again changes nothing. Then prints what to set up on GitHub.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def resolve_pin(ref: str, repository: str) -> tuple[str | None, str]:
             capture_output=True,
             text=True,
             timeout=20,
-            env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"},
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # never ask for credentials
         )
     except (OSError, subprocess.TimeoutExpired):
         return None, ref
