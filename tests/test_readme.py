@@ -246,3 +246,16 @@ def test_links_between_the_documents_resolve(document):
         assert path.exists(), f"{document}: link to {target}"
         if anchor:
             assert anchor in anchors(path), f"{document}: no heading #{anchor} in {path.name}"
+
+
+def test_the_demo_shows_what_the_readme_shows(capsys, monkeypatch):
+    """The README's excerpt of step 6, line for line in the demo's output; commit ids aside
+    (any change to this repository's example files changes them)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["demo", "--no-color"]) == 0
+    shown = next(t for _, lang, t in blocks("") if t.startswith("── 6 "))
+    sha = re.compile(r"\b[0-9a-f]{7}\b")
+    played = [sha.sub("SHA", line) for line in capsys.readouterr().out.splitlines()]
+    start = played.index(sha.sub("SHA", shown.splitlines()[0]))
+    expected = [sha.sub("SHA", line) for line in shown.splitlines()]
+    assert played[start : start + len(expected)] == expected
