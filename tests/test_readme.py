@@ -259,3 +259,20 @@ def test_the_demo_shows_what_the_readme_shows(capsys, monkeypatch):
     start = played.index(sha.sub("SHA", shown.splitlines()[0]))
     expected = [sha.sub("SHA", line) for line in shown.splitlines()]
     assert played[start : start + len(expected)] == expected
+
+
+def test_flagbot_changes_prints_what_the_readme_shows(tmp_path, monkeypatch, capsys):
+    """A branch of this repository's flags that ramps new_checkout_flow to 25 %, by Dana Dev."""
+    from tests.commands.test_changes import CHECKOUT, SEEDED, git, init, seeded
+
+    repo = tmp_path / "flags-repo"
+    init(repo, {p: seeded(p) for p in SEEDED})
+    git(repo, "config", "user.name", "Dana Dev")  # who `changes` says requests it
+    git(repo, "checkout", "-q", "-b", "ramp")
+    (repo / CHECKOUT).write_text(seeded(CHECKOUT).replace("percentage: 5 ", "percentage: 25"))
+    git(repo, "commit", "-qam", "Ramp checkout to 25%")
+    monkeypatch.chdir(repo)
+    assert main(["changes", "--base", "main"]) == 0
+    shown = next(t for _, lang, t in blocks("") if t.startswith("main...HEAD: "))
+    sha = re.compile(r"\b[0-9a-f]{7}\b")
+    assert sha.sub("SHA", capsys.readouterr().out) == sha.sub("SHA", shown)
