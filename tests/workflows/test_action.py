@@ -1,4 +1,5 @@
-"""A flags repository made by `flagbot init`, on the local GitHub, run by the composite action.
+"""A flags repository written by `flagbot init`, as a new repository on the local GitHub (its
+first commit), run by the composite action.
 
 The action's `run:` steps run as the Actions runner runs them (tests/workflows/runner.py),
 with the inputs the reusable workflow passes it: flagbot is built and installed from a copy of
@@ -19,9 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.cli import main
 from bot.emulator.emulator import Emulator
 from bot.emulator.testing import REPO, TOKENS, seed_for
-from bot.scaffold.files import Options, Pin, repository_files
 from tests.workflows.runner import Context, Runner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +31,13 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 FIRST_COMMIT = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)  # long before now: the stage is due
 
 
-def scaffold(org: str = "acme") -> dict[str, str]:
-    return repository_files(Options(org=org, pin=Pin(SHA, "v0.1.0")))
+def scaffold(tmp_path: Path) -> dict[str, str]:
+    """What `flagbot init` writes, read back from the folder it wrote."""
+    target = tmp_path / "init"
+    assert main(["init", str(target), "--org", "acme", "--ref", SHA]) == 0
+    return {
+        p.relative_to(target).as_posix(): p.read_text() for p in target.rglob("*") if p.is_file()
+    }
 
 
 def action_step(workflow: str) -> tuple[dict, dict[str, str], dict]:
@@ -124,7 +130,7 @@ def run_reusable(runner: Runner, workflow: str, **workflow_inputs: object) -> in
 def test_validate_annotates_the_diff_and_writes_a_summary(tmp_path, flagbot_copy, python_bin):
     runner = make_runner(tmp_path, flagbot_copy, python_bin)
     bad = "name: Broken\nrollout:\n  percentage: 120\n"
-    checkout(runner, {**scaffold(), "flags/staging/broken.yaml": bad})
+    checkout(runner, {**scaffold(tmp_path), "flags/staging/broken.yaml": bad})
     assert run_reusable(runner, "flagbot-validate.yml") == 1
     names = [r.name for r in runner.results]
     assert names[-1] == "flagbot validate"
@@ -141,7 +147,7 @@ def test_validate_annotates_the_diff_and_writes_a_summary(tmp_path, flagbot_copy
 
 
 def test_rollout_commits_the_bump_that_is_due(tmp_path, flagbot_copy, python_bin):
-    files = scaffold()
+    files = scaffold(tmp_path)
     emulator = Emulator.from_seed(
         seed_for(files, clock=FIRST_COMMIT.strftime("%Y-%m-%dT%H:%M:%SZ"))
     )
@@ -177,7 +183,7 @@ def test_export_writes_one_file_per_environment(tmp_path, flagbot_copy, python_b
     if not (ROOT / "bot" / "commands" / "export.py").exists():
         pytest.skip("`flagbot export` is not in this checkout yet (issue #12)")
     runner = make_runner(tmp_path, flagbot_copy, python_bin)
-    checkout(runner, scaffold())
+    checkout(runner, scaffold(tmp_path))
     code = run_reusable(runner, "flagbot-publish.yml")
     assert code == 0, runner.results[-1]
     assert sorted(p.name for p in (runner.workspace / "flagbot-exports").iterdir())
@@ -185,7 +191,7 @@ def test_export_writes_one_file_per_environment(tmp_path, flagbot_copy, python_b
 
 def test_an_unknown_command_fails_with_an_annotation(tmp_path, flagbot_copy, python_bin):
     runner = make_runner(tmp_path, flagbot_copy, python_bin)
-    checkout(runner, scaffold())
+    checkout(runner, scaffold(tmp_path))
     assert runner.run({"command": "deploy"}) == 2
     assert "::error title=flagbot::unknown command 'deploy'" in runner.results[-1].stdout
 
@@ -193,7 +199,7 @@ def test_an_unknown_command_fails_with_an_annotation(tmp_path, flagbot_copy, pyt
 def test_sweep_runs_against_the_repository(tmp_path, flagbot_copy, python_bin):
     if not (ROOT / "bot" / "commands" / "sweep.py").exists():
         pytest.skip("`flagbot sweep` is not in this checkout yet (issue #10)")
-    files = scaffold()
+    files = scaffold(tmp_path)
     emulator = Emulator.from_seed(seed_for(files))
     with emulator.serve_in_thread() as url:
         runner = make_runner(
