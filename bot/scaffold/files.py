@@ -60,18 +60,16 @@ def render(template: str, values: dict[str, str]) -> str:
 
 
 def values(options: Options) -> dict[str, str]:
+    pin = options.pin
     # Schema URLs use the tag when there is one: readable, and as stable as the commit.
-    schema_ref = options.pin.label
     return {
         "org": options.org,
         "flagbot_repository": options.flagbot_repository,
-        "pin": options.pin.uses_suffix,
-        "precommit_rev": options.pin.ref,
-        "precommit_comment": ""
-        if options.pin.ref == options.pin.label
-        else f"  # {options.pin.label}",
-        "flag_schema": schema_url("flag", schema_ref, options.flagbot_repository),
-        "policy_schema": schema_url("policy", schema_ref, options.flagbot_repository),
+        "pin": pin.uses_suffix,
+        "precommit_rev": pin.ref,
+        "precommit_comment": "" if pin.ref == pin.label else f"  # {pin.label}",
+        "flag_schema": schema_url("flag", pin.label, options.flagbot_repository),
+        "policy_schema": schema_url("policy", pin.label, options.flagbot_repository),
     }
 
 
