@@ -25,7 +25,7 @@ WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
 ACTIONS = sorted((GITHUB / "actions").glob("*/action.yml"))
 SHA = "0123456789abcdef0123456789abcdef01234567"
 PINNED = re.compile(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}")
-VERSION_COMMENT = re.compile(r"uses: \S+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+VERSION_COMMENT = re.compile(r"uses: \S+@[0-9a-f]{40} +# v\d+(\.\d+)*$")
 
 
 def tool(name: str) -> str:
