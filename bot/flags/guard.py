@@ -171,15 +171,16 @@ def _prometheus(
 ) -> PrometheusGuard | None:
     query = None
     if "query" not in spec:
-        f.error(at, f"{label(at)} needs `query:` (a PromQL instant query)", "missing-field", key=True)
+        f.error(
+            at, f"{label(at)} needs `query:` (a PromQL instant query)", "missing-field", key=True
+        )
     else:
         query = f.string(spec["query"], (*at, "query"))
     bounds = {k: f.number(spec[k], (*at, k)) for k in ("min", "max") if k in spec}
     if not bounds:
         f.error(
             at,
-            f"{label(at)} needs `max:` or `min:` (or both): the bound the query's value must "
-            "keep",
+            f"{label(at)} needs `max:` or `min:` (or both): the bound the query's value must keep",
             "missing-field",
             key=True,
         )

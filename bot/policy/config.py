@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from bot.diagnostics import Diagnostic
-from bot.flags.location import NAME_RULE, valid_name
 from bot.flags.guard import read_guard
+from bot.flags.location import NAME_RULE, valid_name
 from bot.flags.model import DEFAULT_ENVIRONMENT
 from bot.flags.plan import read_every, read_stages
 from bot.policy.model import (
