@@ -35,6 +35,7 @@ from bot.rollout.edit import EditError, bump_text, pause_text
 from bot.rollout.probes import TIMEOUT, Prober, guard_reports
 from bot.rollout.remote import (
     ACTIONS_BOT,
+    WRITE_HINT,
     Conflict,
     Identity,
     RemoteError,
@@ -42,6 +43,7 @@ from bot.rollout.remote import (
     Tree,
 )
 from bot.rollout.schedule import Bump, needs_start_time
+from bot.rollout.verdict import RunState, StatusState
 
 JOB_TRAILER = "Flagbot-Job"
 MAX_ATTEMPTS = 3
@@ -212,6 +214,7 @@ class _Commit:
             if not actions:
                 return self.done, None
             message = run_message(actions, self.default_environment, self.options.job_id)
+            parent = head
             try:
                 written = self.remote.commit_files(
                     tree, head, writes, message, self.options.committer, self.options.now
@@ -226,8 +229,13 @@ class _Commit:
                         self._result(a, "failed", str(again)) for a in actions
                     ], None
                 if exc.commit_sha is not None and head == exc.commit_sha:
-                    written_sha, url = exc.commit_sha, None
-                    return self._landed(actions, written_sha, url), written_sha
+                    return self._landed(actions, head, None), head
+                if exc.status == 422 and head == parent:
+                    # Not a race: nothing moved, GitHub refuses the update itself (a rule).
+                    detail = f"GitHub refused to move the branch though it had not moved: {why}"
+                    return self.done + [
+                        self._result(a, "failed", detail + WRITE_HINT) for a in actions
+                    ], None
                 continue
             except RemoteError as exc:
                 return self.done + [self._result(a, "failed", str(exc)) for a in actions], None
@@ -325,14 +333,11 @@ def run_job(
         start_times = remote_start_times(remote)
     asking = [f.path for f in checkout.planned if needs_start_time(f)]
     started: dict[str, datetime] = {}
-    head: str | None = None
     try:
         if asking and start_times is not None:
             started = start_times(asking)
-        if remote is not None and report.tracked:
-            head = remote.head()
     except RemoteError as exc:
-        report.problems.append(f"could not read the branch: {exc}")
+        report.problems.append(f"could not learn when flags last changed: {exc}")
         return report
     for path in asking:
         if path in started:
@@ -348,10 +353,15 @@ def run_job(
                 f"{path}: no stage record and no commit dates it; cannot tell when its stage "
                 "began, so it does not move"
             )
-    head_checks = None
-    if remote is not None and head is not None:
-        head_checks = lambda names: remote.head_checks(head, names)  # noqa: E731
-    prober = Prober(options.env, head_checks, timeout=options.guard_timeout)
+    heads: list[str] = []  # the branch head, read once when first needed
+
+    def head_checks(names: Sequence[str]) -> tuple[list[RunState], list[StatusState]]:
+        assert remote is not None
+        if not heads:
+            heads.append(remote.head())
+        return remote.head_checks(heads[0], names)
+
+    prober = Prober(options.env, head_checks if remote is not None else None, options.guard_timeout)
     report.guards = guard_reports(report.tracked, prober)
     actions = decide(checkout.planned, started, report.guards, options.now)
     by_path = {f.path: f for f in checkout.planned}
@@ -381,8 +391,13 @@ def run_job(
                 )
             )
     elif writes:
-        assert remote is not None and head is not None
+        assert remote is not None
         committer = _Commit(checkout, remote, options, prober, log)
+        try:
+            head = heads[0] if heads else remote.head()
+        except RemoteError as exc:
+            report.problems.append(f"could not read the branch: {exc}")
+            return report
         results, report.commit_sha = committer.run(writes, head)
         report.results += results
         report.guards.update(committer.guards)

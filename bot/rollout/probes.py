@@ -97,7 +97,6 @@ class Prober:
         self,
         env: Mapping[str, str],
         head_checks: HeadChecks | None,
-        *,
         timeout: float = TIMEOUT,
     ) -> None:
         self.env = env
