@@ -428,7 +428,10 @@ def test_a_refusal_that_is_not_a_race_fails_fast_with_what_to_do(tmp_path):
     files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
     with harness(files, tmp_path, clock=T0) as h:
         h.emulator.faults.fail(
-            PATCH_REF, 422, times=None, message="Protected branch update failed for refs/heads/main."
+            PATCH_REF,
+            422,
+            times=None,
+            message="Protected branch update failed for refs/heads/main.",
         )
         h.emulator.calls.reset()
         report = h.run(T0 + HOUR)
