@@ -84,12 +84,12 @@ def test_text_table(tmp_path, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].split() == [
-        "flag", "stage", "state", "since", "next", "due", "(UTC)", "completes", "(UTC)",
+        "flag", "stage", "state", "since", "next", "due", "(UTC)", "completes", "(UTC)", "guard",
     ]  # fmt: skip
     flow = next(line for line in lines if line.startswith("new_checkout_flow"))
     assert flow.split() == [
         "new_checkout_flow", "25%", "early", "(2/5)", "waiting", "2026-11-27", "09:00", "50%",
-        "2026-11-27", "10:00", "2026-11-27", "12:00",
+        "2026-11-27", "10:00", "2026-11-27", "12:00", "-",
     ]  # fmt: skip
     assert any(line.startswith("staging/beta") and " unknown " in line for line in lines)
     assert "set GITHUB_TOKEN and GITHUB_REPOSITORY" in out
