@@ -106,7 +106,6 @@ class Prober:
         self.checks: tuple[list[RunState], list[StatusState]] | None = None
         self.asked_checks: set[str] = set()
         self.checks_error: str | None = None
-        self.questions = 0  # HTTP questions and GitHub reads made, for the summary and tests
 
     def evaluate(self, checks_of: Iterable[Sequence[Check]]) -> list[list[Outcome]]:
         """The outcomes of each sequence of checks, in order."""
@@ -123,7 +122,6 @@ class Prober:
                     asks.append(ask)
         if asks:
             got = asyncio.run(_ask_all(asks, self.timeout))
-            self.questions += len(got)
             self.replies.update(got)
         names = sorted({c.name for c in checks if isinstance(c, CheckGuard)} - self.asked_checks)
         if names and self.head_checks is not None:
@@ -132,7 +130,6 @@ class Prober:
             except RemoteError as exc:
                 self.checks_error = str(exc)
                 return
-            self.questions += len(names) + (self.checks is None)
             old_runs = self.checks[0] if self.checks else []
             self.checks = ([*old_runs, *runs], statuses)
             self.asked_checks.update(names)
