@@ -127,8 +127,8 @@ def _check(f: Fields, item: Any, where: Path) -> Check | None:
         return None
     kinds = [k for k in m if k in GUARD_KINDS]
     if len(kinds) != 1 or len(m) != 1:
-        f.known_keys(m, where, GUARD_KINDS)
-        if len(kinds) != 1:
+        f.known_keys(m, where, GUARD_KINDS)  # an unknown kind: its message lists the known ones
+        if len(kinds) > 1 or not m:
             f.error(
                 where,
                 f"{label(where)} must be exactly one of check: NAME, prometheus: {{...}} or "
@@ -213,7 +213,7 @@ def _no_secrets(f: Fields, spec: dict[Any, Any], at: Path) -> None:
 
 
 def _required_env(f: Fields, spec: dict[Any, Any], at: Path) -> str | None:
-    if "url_env" not in spec:
+    if "url_env" not in spec and not any(k in SECRET_KEYS for k in spec):
         f.error(
             at,
             f"{label(at)} needs `url_env:` naming the environment variable that holds the URL",
@@ -221,7 +221,7 @@ def _required_env(f: Fields, spec: dict[Any, Any], at: Path) -> str | None:
             key=True,
         )
         return None
-    return _env_var(f, spec["url_env"], (*at, "url_env"))
+    return _env_var(f, spec["url_env"], (*at, "url_env")) if "url_env" in spec else None
 
 
 def _env_var(f: Fields, value: Any, where: Path) -> str | None:

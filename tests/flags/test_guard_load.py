@@ -91,7 +91,7 @@ def test_zero_is_before_the_first_stage():
         ("    checks:\n      - http: {expect: 200}\n", "needs `url_env:`"),
         ("    checks:\n      - http: {url_env: H, expect: 2000}\n", "must be an HTTP status code"),
         ("    checks:\n      - http: {url_env: 'my var'}\n", "is not an environment variable name"),
-        ("    checks:\n      - smoke: yes\n", "must be exactly one of check"),
+        ("    checks:\n      - smoke: yes\n", "unknown field 'rollout.guard.checks[0].smoke'"),
         ("    checks:\n      - {check: a, http: {url_env: H}}\n", "must be exactly one of check"),
         ("    on_failure: abort\n", "6:17: rollout.guard.on_failure"),
         ("    checks: {check: a}\n", "rollout.guard.checks must be a list"),
