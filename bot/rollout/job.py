@@ -224,12 +224,17 @@ class _Commit:
                 self.log(f"the commit did not certainly land ({why}); reading the branch again")
                 try:
                     head = self.remote.head()
+                    # Landed after all (a lost answer), perhaps with commits on top already.
+                    landed = exc.commit_sha is not None and (
+                        head == exc.commit_sha or self.remote.contains(head, exc.commit_sha)
+                    )
                 except RemoteError as again:
                     return self.done + [
                         self._result(a, "failed", str(again)) for a in actions
                     ], None
-                if exc.commit_sha is not None and head == exc.commit_sha:
-                    return self._landed(actions, head, None), head
+                if landed:
+                    assert exc.commit_sha is not None
+                    return self._landed(actions, exc.commit_sha, None), exc.commit_sha
                 if exc.status == 422 and head == parent:
                     # Not a race: nothing moved, GitHub refuses the update itself (a rule).
                     detail = f"GitHub refused to move the branch though it had not moved: {why}"

@@ -355,6 +355,13 @@ class RemoteRepo:
             raise Conflict(_describe(exc), None, commit.sha) from exc
         return Written(commit.sha, commit.html_url)
 
+    def contains(self, head: str, sha: str) -> bool:
+        """Whether the commit `sha` is `head` or one of its ancestors (`GET compare`)."""
+        try:
+            return self._repo.compare(sha, head).status in ("ahead", "identical")
+        except (GithubException, *_TRANSPORT) as exc:
+            raise RemoteError(f"comparing {sha[:7]} with {head[:7]}: {_describe(exc)}") from exc
+
     def head_checks(
         self, sha: str, names: Sequence[str]
     ) -> tuple[list[RunState], list[StatusState]]:

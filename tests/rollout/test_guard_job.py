@@ -145,7 +145,9 @@ def test_two_jobs_at_once_write_one_pause_and_send_one_notice(checked):
         t.join(timeout=60)
     assert all(r.ok for r in reports), [r.results for r in reports]
     outcomes = sorted(r.outcome for rep in reports for r in rep.results)
-    assert outcomes == ["paused", "settled"]
+    # The other job lost the race (settled), or looked after the pause commit became the head,
+    # which has no status yet (held).
+    assert outcomes in (["paused", "settled"], ["held", "paused"])
     assert len(h.commits_since(start)) == 1 and len(notes.notices) == 1
     assert rollout_of(h)["paused"] is True
 
