@@ -16,8 +16,7 @@ from tests.rollout.harness import harness
 from tests.rollout.promserver import BINARY, SKIP_REASON, free_port, prometheus
 from tests.rollout.test_job_github import FLOW_PATH
 
-prometheus_client = pytest.importorskip("prometheus_client")
-pytestmark = pytest.mark.skipif(BINARY is None, reason=SKIP_REASON)
+needs_prometheus = pytest.mark.skipif(BINARY is None, reason=SKIP_REASON)
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -33,6 +32,7 @@ guard:
 @pytest.fixture(scope="module")
 def metrics(tmp_path_factory):
     """(the exporter's gauge, the running Prometheus)."""
+    prometheus_client = pytest.importorskip("prometheus_client")
     registry = prometheus_client.CollectorRegistry()
     gauge = prometheus_client.Gauge(RATIO, "share of checkouts that fail", registry=registry)
     port = free_port()
@@ -57,6 +57,7 @@ def rollout_of(h) -> dict:
     return yaml.safe_load(h.file(FLOW_PATH))["rollout"]
 
 
+@needs_prometheus
 def test_under_the_threshold_walks_above_it_pauses_once(metrics, tmp_path):
     _, prom = metrics
     env = {"FLAGBOT_PROMETHEUS_URL": prom.url}
@@ -96,6 +97,7 @@ def test_under_the_threshold_walks_above_it_pauses_once(metrics, tmp_path):
         assert len(h.commits_since(start)) == 1 and len(notes.notices) == 1
 
 
+@needs_prometheus
 def test_no_data_holds(metrics, tmp_path):
     _, prom = metrics
     guard = GUARD.replace("max(checkout_error_ratio)", "max(checkout_latency_seconds)")
@@ -120,6 +122,7 @@ def test_prometheus_down_holds_and_never_bumps(tmp_path):
         assert h.commits_since(start) == [] and rollout_of(h)["percentage"] == 5
 
 
+@needs_prometheus
 def test_a_query_prometheus_rejects_holds(metrics, tmp_path):
     _, prom = metrics
     guard = GUARD.replace("max(checkout_error_ratio)", "max(checkout_error_ratio")
