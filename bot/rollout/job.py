@@ -129,10 +129,6 @@ def commit_message(bump: Bump, default_environment: str, job_id: str) -> str:
     return run_message([bump], default_environment, job_id)
 
 
-def written_by(message: str, job_id: str) -> bool:
-    return f"{JOB_TRAILER}: {job_id}" in (line.strip() for line in message.splitlines())
-
-
 def edited(text: bytes, action: Action, now: datetime) -> bytes:
     """The file after `action` (a bump, or a pause with its rollback). Raises EditError."""
     out = text.decode("utf-8")

@@ -7,8 +7,10 @@
 - `commit_files(...)`: the run's one commit through the git data API: one tree on the head's
   tree, one commit, and the ref moved with `force: false`, so GitHub refuses (422) unless it
   is a fast-forward: the compare-and-swap that keeps two jobs from writing over each other.
+- `contains(head, sha)`: whether a commit is on the branch (after an update's answer was lost).
 - `head_checks(sha, names)`: the check runs and commit statuses the check guards read.
-- `read(path)`, `write(...)`: one file through the contents API (kept for callers of one file).
+- `write(...)`: one file through the contents API, compare-and-swap on its blob sha (one commit
+  per file: how the job wrote before the one-commit run; `bench/rollout.py`'s baseline).
 
 PyGithub's defaults are adjusted where they hurt (see the reference notes): `lazy=True` so
 `get_repo` costs nothing; `per_page=1` because the only list read is "the newest commit";
@@ -155,12 +157,6 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class RemoteFile:
-    data: bytes
-    sha: str
-
-
-@dataclass(frozen=True, slots=True)
 class Written:
     commit_sha: str
     html_url: str | None
@@ -227,20 +223,6 @@ class RemoteRepo:
             )
         except (GithubException, *_TRANSPORT) as exc:
             raise RemoteError(f"listing commits of {path}: {_describe(exc)}") from exc
-
-    def read(self, path: str) -> RemoteFile | None:
-        """The file on the branch now; None when it is gone."""
-        try:
-            found = self._repo.get_contents(path, ref=self.branch)
-        except GithubException as exc:
-            if exc.status == 404:
-                return None
-            raise RemoteError(f"reading {path}: {_describe(exc)}") from exc
-        except _TRANSPORT as exc:
-            raise RemoteError(f"reading {path}: {_describe(exc)}") from exc
-        if isinstance(found, list):
-            raise RemoteError(f"reading {path}: it is a directory on {self.branch}")
-        return RemoteFile(found.decoded_content, found.sha)
 
     def write(
         self,
