@@ -167,7 +167,12 @@ def _check(f: Fields, item: Any, where: Path) -> Check | None:
 
 
 def _prometheus(
-    f: Fields, spec: dict[Any, Any], at: Path, url_env: str | None, token_env: str | None, before
+    f: Fields,
+    spec: dict[Any, Any],
+    at: Path,
+    url_env: str | None,
+    token_env: str | None,
+    before: int,  # diagnostics before this check: more now means it is invalid
 ) -> PrometheusGuard | None:
     query = None
     if "query" not in spec:
