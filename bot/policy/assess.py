@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import yaml
 
 from bot.diagnostics import Diagnostic
-from bot.flags.load import load_flag
 from bot.flags.filemode import KINDS, tree_problems
+from bot.flags.load import load_flag
 from bot.flags.location import FlagLocation, in_flags_dir, is_flag_path, locate
 from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
 from bot.policy.changes import FileVersions, classify

@@ -72,9 +72,13 @@ class ChangeRequest:
     @property
     def paths(self) -> tuple[str, ...]:
         """Every repository path this request puts to approvers."""
-        return (self.path,) if self.previous_path in (None, self.path) else (
-            self.path,
-            self.previous_path,
+        return (
+            (self.path,)
+            if self.previous_path in (None, self.path)
+            else (
+                self.path,
+                self.previous_path,
+            )
         )
 
     @property

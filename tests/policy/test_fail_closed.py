@@ -63,13 +63,11 @@ def test_symlinks_and_submodules_under_flags_are_rejected(mode, kind):
         head_modes={path: mode, VALID: "100644"},
     )
     assert d.step == "rejected" and not inp.changes
-    assert (
-        f"{path} is a {kind} (mode {mode}): flags must be regular files" in d.reasons[0]
-    )
+    assert f"{path} is a {kind} (mode {mode}): flags must be regular files" in d.reasons[0]
 
 
 def test_a_symlink_elsewhere_in_flags_rejects_any_change():
-    inp, d = decision(
+    _, d = decision(
         [ChangedFile(VALID, "added")],
         head={VALID: FLAG},
         head_modes={VALID: "100644", "flags/staging": "120000"},
