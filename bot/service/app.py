@@ -305,6 +305,7 @@ def make_app(config: ServiceConfig) -> web.Application:
             return web.json_response({"error": "payload too large"}, status=413)
         result = check_delivery(request.headers, body, config.webhook_secret, config.max_body)
         if isinstance(result, Rejected):
+            log.warning("refused a delivery (%d): %s", result.status, result.reason)
             return web.json_response({"error": result.reason}, status=result.status)
         service.accept(result)
         return acknowledgement(result.delivery_id)
