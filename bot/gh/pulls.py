@@ -134,6 +134,28 @@ class RepoGateway:
 
         return await once(self.caches.trees, (self.repo, commit), fetch)
 
+    async def modes_under(self, commit: str, folder: str) -> dict[str, str] | None:
+        """Path -> git mode of every entry under `folder` at a commit, symlinks (120000) and
+        submodules (160000) included: one read of that folder's tree (git's `<rev>:<path>`),
+        cached, since a commit never changes. {} when the folder does not exist; None when
+        GitHub truncated the listing."""
+
+        async def fetch() -> dict[str, str] | None:
+            try:
+                tree = await self.gh.getitem(
+                    f"/repos/{self.repo}/git/trees/{commit}:{quote(folder, safe='')}?recursive=1",
+                    oauth_token=self.token,
+                )
+            except BadRequest as exc:
+                if exc.status_code == 404:
+                    return {}
+                raise
+            if tree.get("truncated"):
+                return None
+            return {f"{folder}/{e['path']}": e["mode"] for e in tree.get("tree", ())}
+
+        return await once(self.caches.trees, (self.repo, commit, folder), fetch)
+
     async def merge_base(self, base: str, head: str) -> str:
         """Where the pull request's diff starts (cached: both shas are fixed)."""
         key = (self.repo, base, head)

@@ -18,7 +18,8 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from bot.flags.location import is_flag_path
+from bot.flags.filemode import KINDS
+from bot.flags.location import FLAGS_DIR, is_flag_path
 from bot.gh.pulls import RepoGateway, has_marker
 from bot.notify.channels import notify_all
 from bot.notify.notice import change_applied
@@ -132,8 +133,12 @@ class Reconciler:
             ),
             url=pull.get("html_url") or "",
         )
-        files, truncated = await gw.files(number)
+        (files, truncated), modes = await asyncio.gather(
+            gw.files(number), gw.modes_under(head_sha, FLAGS_DIR)
+        )
+        # only regular files are read: a submodule has no blob, a symlink is refused anyway
         _, head_paths = wanted_contents(files)
+        head_paths = [p for p in head_paths if modes is not None and modes.get(p) not in KINDS]
         head_blobs = {f.path: f.sha for f in files if f.sha}
 
         async def at_base(paths: list[str]) -> dict[str, bytes]:
@@ -191,6 +196,7 @@ class Reconciler:
             reviews=reviews,
             head_flag_paths=flag_paths,
             files_truncated=truncated,
+            head_modes=modes,
         )
         inp = assess(ctx)
         questions = sorted(membership_questions(inp))

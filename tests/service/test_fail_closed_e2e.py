@@ -6,7 +6,6 @@ import logging
 from urllib.parse import urlsplit
 
 
-
 async def raw_post(url: str, head: bytes, body: bytes) -> tuple[int, bytes]:
     """One HTTP request written byte for byte, so a header can hold what no client library
     would send."""
