@@ -54,12 +54,14 @@ class RepoGateway:
                 raise NotOurs("GitHub has no such pull request (404)") from None
             raise
 
-    async def open_pulls(self, base: str) -> list[dict[str, Any]]:
+    async def open_pulls(self, base: str | None = None) -> list[dict[str, Any]]:
+        """Open pull requests into `base` (into any branch when None)."""
+        into = f"&base={quote(base)}" if base is not None else ""
         try:
             return [
                 p
                 async for p in self.gh.getiter(
-                    f"/repos/{self.repo}/pulls?state=open&base={quote(base)}&per_page={PER_PAGE}",
+                    f"/repos/{self.repo}/pulls?state=open{into}&per_page={PER_PAGE}",
                     oauth_token=self.token,
                 )
             ]
@@ -195,6 +197,25 @@ class RepoGateway:
             member = False
         cache[key] = member
         return member
+
+    async def installation_repos(self) -> list[str]:
+        """Full names of the repositories this installation token may act on."""
+        return [
+            r["full_name"]
+            async for r in self.gh.getiter(
+                f"/installation/repositories?per_page={PER_PAGE}",
+                iterable_key="repositories",
+                oauth_token=self.token,
+            )
+        ]
+
+    def forget_memberships(self, org: str) -> None:
+        """Someone joined or left one of `org`'s teams: every cached answer about that
+        organization's teams is dropped (a child team's change changes its parents' too)."""
+        prefix = f"@{org.lower()}/"
+        cache = self.caches.memberships
+        for key in [k for k in list(cache) if k[0].lower().startswith(prefix)]:
+            cache.pop(key, None)
 
     async def comments(self, number: int) -> list[dict[str, Any]]:
         return [

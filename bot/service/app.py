@@ -189,11 +189,13 @@ class Service:
             return
         try:
             event = parse_event(delivery)
-            found: list[events.Work | events.BaseChanged] = []
+            found: list[events.Work | events.BaseChanged | events.TeamChanged] = []
             await events.router.dispatch(event, found.append)
             for item in found:
                 if isinstance(item, events.BaseChanged):
                     await self._base_changed(item)
+                elif isinstance(item, events.TeamChanged):
+                    await self._team_changed(item)
                 else:
                     self._submit(item)
         except Exception:  # a malformed but signed payload: log it, keep serving
@@ -215,6 +217,26 @@ class Service:
             log.warning("ignored a push to %s:%s: %s", item.repo, item.branch, exc)
         except Exception:
             log.exception("could not list pull requests into %s:%s", item.repo, item.branch)
+
+    async def _team_changed(self, item: events.TeamChanged) -> None:
+        """Forget what was known about the organization's teams at once (an approval by
+        someone who left stops counting now, not when the cache expires), then re-decide the
+        open pull requests whose owners include the team."""
+        try:
+            gw = await self.gateway_for("", item.installation_id)
+            gw.forget_memberships(item.org)
+            if item.installation_id is None:  # token mode: only what this process decided
+                repos = sorted({repo for repo, _ in self.reconciler.owner_teams})
+            else:
+                repos = await gw.installation_repos()
+            for repo in repos:
+                for pull in await RepoGateway(gw.gh, repo, gw.token, self.caches).open_pulls():
+                    key = (repo, int(pull["number"]))
+                    teams = self.reconciler.owner_teams.get(key)
+                    if teams is None or teams & set(item.teams):
+                        self._submit(events.Work(repo, key[1], item.installation_id))
+        except Exception:
+            log.exception("could not re-decide pull requests after %s changed", item.teams)
 
     async def _work(self, key: Hashable) -> None:
         repo, number = key  # type: ignore[misc]

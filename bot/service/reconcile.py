@@ -76,6 +76,11 @@ class Reconciler:
     announce_grace: float = 60.0
     # Pull requests this process merged (and announced): final, so later events need no reads.
     merged: LRUCache[tuple[str, int], bool] = field(default_factory=lambda: LRUCache(4096))
+    # The teams among each open pull request's code owners, as last decided: who to re-decide
+    # when a team's members change (a pull request missing here is re-decided too).
+    owner_teams: LRUCache[tuple[str, int], frozenset[str]] = field(
+        default_factory=lambda: LRUCache(4096)
+    )
 
     async def reconcile(
         self, repo: str, number: int, installation_id: int | None = None, *, fresh: bool = False
@@ -199,6 +204,9 @@ class Reconciler:
             head_modes=modes,
         )
         inp = assess(ctx)
+        self.owner_teams[(gw.repo, number)] = frozenset(
+            o.lower() for owners in inp.owners.values() for o in owners or () if "/" in o
+        )
         questions = sorted(membership_questions(inp))
         answers = await asyncio.gather(*(gw.is_member(t, u) for t, u in questions))
         return replace(inp, memberships=dict(zip(questions, answers, strict=True)))

@@ -135,3 +135,45 @@ async def test_symlinks_and_submodules_under_flags_are_never_merged(harness, ent
         f"{path} is a {kind} (mode {mode}): flags must be regular files"
         in (run["output"]["summary"])
     )
+
+
+# Approvals count only while their author is in the team ------------------------------------
+
+
+async def test_an_approval_stops_counting_when_its_author_leaves_the_team(harness):
+    h = harness
+    with h.emulator.lock:  # admin runs the organization
+        h.emulator.state.org("acme").owners.add("admin")
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="leave", title="Create new checkout flow")
+    await h.settle()
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    assert h.title(n) == "Waiting for QA validation"  # mgr's approval counts (and is cached)
+
+    h.person("admin").call("DELETE", "/orgs/acme/teams/eng-managers/memberships/mgr")
+    await h.settle()
+    assert h.title(n) == "Waiting for manager approval"  # re-decided at once, not in a minute
+
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    assert not h.pull(n)["merged"]
+    assert h.title(n) == "Waiting for manager approval"
+
+    h.person("mgr2").approve(REPO, n)  # another owner in the role
+    await h.settle()
+    assert h.pull(n)["merged"]
+
+
+async def test_a_pull_request_other_teams_own_is_not_re_decided(harness):
+    h = harness
+    path = "flags/staging/search_ranking_v2.yaml"
+    text = (ROOT / path).read_text().replace("value: 0.5", "value: 0.6")
+    n = h.open("dev", {path: text}, branch="staging", title="Blend more v2 ranking")
+    await h.settle()
+    with h.emulator.lock:
+        h.emulator.state.org("acme").owners.add("admin")
+    before = len(h.service.outcomes)
+    h.person("admin").call("DELETE", "/orgs/acme/teams/oncall/memberships/oncall")
+    await h.settle()
+    assert [o.number for o in list(h.service.outcomes)[before:]] == []
+    assert h.title(n) == "Waiting for manager approval"
