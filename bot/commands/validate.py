@@ -99,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from bot.diagnostics import FORMATTERS
-    from bot.local.filemodes import checkout_problems
     from bot.flags.location import is_flag_path
+    from bot.local.filemodes import checkout_problems
     from bot.policy.config import POLICY_PATH
     from bot.validation import validate_snapshot
 

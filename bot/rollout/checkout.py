@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.diagnostics import Diagnostic
-from bot.local.filemodes import checkout_problems
 from bot.flags.load import MAX_FLAG_BYTES, load_flag
 from bot.flags.location import FLAGS_DIR, is_flag_path
 from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
+from bot.local.filemodes import checkout_problems
 from bot.policy.config import POLICY_PATH, load_policy
 from bot.policy.model import Policy
 from bot.rollout.schedule import has_plan
