@@ -3,7 +3,10 @@ classify and look up owners. Pure, so the whole path from file contents to decis
 without a network.
 
 Policy and CODEOWNERS come from the pull request's BASE commit only; flag files are loaded
-with the base policy's defaults. Head files that fail to load become validation problems.
+with the base policy's defaults. Head files that fail to load become validation problems, and
+so does every other path under flags/ that no change request could put to approvers (an
+invalid location removed or renamed, a file that is no flag, an old side that could not be
+read, a symlink or submodule at the head): nothing there goes unapproved.
 """
 
 from __future__ import annotations
@@ -235,16 +238,16 @@ def _old_side(
     verb = {"removed": "removes", "renamed": "renames"}.get(f.status, "changes")
     location, why = locate(path, default_env)
     if location is None:
-        reason = "; ".join(d.message for d in why)
+        reason = "; ".join(d.message.split(";")[0] for d in why)  # what is wrong, not the fix
         return None, [
             Diagnostic(
                 path,
                 0,
                 0,
                 f"this pull request {verb} {path}, which is not a valid flag location "
-                f"({reason}). flagbot reads no flag from it, so no role can approve this "
-                f"change and flagbot will not merge it: leave the file as it is here, and "
-                "ask a repository admin to remove or move it in a separate change",
+                f"({reason}). flagbot reads no flag from such a file, so no role can approve "
+                "this change and flagbot will not merge it: leave the file out of this pull "
+                "request, and ask a repository admin to remove or move it separately",
                 "error",
                 "unapprovable-change",
             )
