@@ -233,7 +233,7 @@ class Service:
                 for pull in await RepoGateway(gw.gh, repo, gw.token, self.caches).open_pulls():
                     key = (repo, int(pull["number"]))
                     teams = self.reconciler.owner_teams.get(key)
-                    if teams is None or teams & set(item.teams):
+                    if teams is None or item.concerns(teams):
                         self._submit(events.Work(repo, key[1], item.installation_id))
         except Exception:
             log.exception("could not re-decide pull requests after %s changed", item.teams)

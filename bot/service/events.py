@@ -41,8 +41,14 @@ class TeamChanged:
     re-decided, since an approval counts only while its author is in the team."""
 
     org: str
-    teams: tuple[str, ...]  # `@org/slug` of the team and of its parent, lower-case
+    teams: tuple[str, ...]  # `@org/slug` of the team and of its parent, lower-case; () = any
     installation_id: int | None
+
+    def concerns(self, owner_teams: frozenset[str]) -> bool:
+        """Whether a pull request whose code owners include `owner_teams` is affected."""
+        if self.teams:
+            return bool(owner_teams & set(self.teams))
+        return any(t.startswith(f"@{self.org.lower()}/") for t in owner_teams)
 
 
 Sink = Callable[[Work | BaseChanged | TeamChanged], None]
@@ -188,8 +194,9 @@ async def membership(event: Event, sink: Sink) -> None:
     data = event.data
     org = (data.get("organization") or {}).get("login")
     team = data.get("team") or {}
-    if data.get("scope") != "team" or not org or not team.get("slug"):
+    if data.get("scope") != "team" or not org:
         return
-    slugs = (team["slug"], (team.get("parent") or {}).get("slug"))
+    # a deleted team comes without its slug: then every team of the organization is suspect
+    slugs = (team.get("slug"), (team.get("parent") or {}).get("slug"))
     teams = tuple(f"@{org}/{slug}".lower() for slug in slugs if slug)
     sink(TeamChanged(org, teams, _installation(data)))
