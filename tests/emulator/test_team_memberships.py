@@ -106,3 +106,8 @@ def test_only_apps_that_may_read_members_are_told() -> None:
         )
     assert emulator.state.org("acme").team_membership("qa", "qa") is None
     assert memberships(emulator) == []
+
+
+def test_an_org_owner_is_reported_as_maintainer() -> None:
+    emulator = world(owners=["qa"])
+    assert emulator.as_app().get(f"{BASE}/qa/memberships/qa")["role"] == "maintainer"

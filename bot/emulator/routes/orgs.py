@@ -72,6 +72,8 @@ def team_membership(world: World, req: Request) -> Response:
     if found is None:
         raise not_found()
     role, state = found
+    if user.login.lower() in {o.lower() for o in org.owners}:
+        role = "maintainer"  # "The role for organization owners is set to maintainer."
     return ok(_membership_body(world, req, org, t, user.login, role, state))
 
 
