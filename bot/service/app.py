@@ -30,6 +30,7 @@ from bot.service import events
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
 from bot.service.intake import Accepted, Rejected, check_delivery
+from bot.service.membership import affected_pulls
 from bot.service.queue import KeyedQueue
 from bot.service.reconcile import Outcome, Reconciler
 
@@ -219,22 +220,10 @@ class Service:
             log.exception("could not list pull requests into %s:%s", item.repo, item.branch)
 
     async def _team_changed(self, item: events.TeamChanged) -> None:
-        """Forget what was known about the organization's teams at once (an approval by
-        someone who left stops counting now, not when the cache expires), then re-decide the
-        open pull requests whose owners include the team."""
         try:
             gw = await self.gateway_for("", item.installation_id)
-            gw.forget_memberships(item.org)
-            if item.installation_id is None:  # token mode: only what this process decided
-                repos = sorted({repo for repo, _ in self.reconciler.owner_teams})
-            else:
-                repos = await gw.installation_repos()
-            for repo in repos:
-                for pull in await RepoGateway(gw.gh, repo, gw.token, self.caches).open_pulls():
-                    key = (repo, int(pull["number"]))
-                    teams = self.reconciler.owner_teams.get(key)
-                    if teams is None or item.concerns(teams):
-                        self._submit(events.Work(repo, key[1], item.installation_id))
+            for work in await affected_pulls(gw, item, self.reconciler.owner_teams):
+                self._submit(work)
         except Exception:
             log.exception("could not re-decide pull requests after %s changed", item.teams)
 
