@@ -64,3 +64,16 @@ def delete_membership(world: World, org: Org, team: Team, member: User, sender: 
         group.discard(known)
     if was_active:
         _emit(world, org, team, "removed", member, sender)
+
+
+def accept_invitation(world: World, org: Org, member: User) -> None:
+    """The invited user joins the organization: each team that was waiting for them now has
+    them as an active member (announced); 404 when nothing was pending."""
+    waiting = [t for t in org.teams.values() if _direct(t, member.login) in t.pending]
+    if not waiting:
+        raise not_found()
+    org.members.add(member.login)
+    for team in waiting:
+        team.pending.discard(_direct(team, member.login) or member.login)
+        team.members.add(member.login)
+        _emit(world, org, team, "added", member, member)

@@ -60,6 +60,20 @@ def test_someone_outside_the_org_is_invited_and_pending_until_then() -> None:
     assert memberships(emulator) == []
 
 
+def test_accepting_the_invitation_makes_a_pending_membership_active() -> None:
+    emulator = world()
+    app = emulator.as_app()
+    app.call("PUT", f"{BASE}/qa/memberships/outsider")
+    outsider = emulator.person("outsider")
+    joined = outsider.call("PATCH", "/user/memberships/orgs/acme", {"state": "active"})
+    assert joined["state"] == "active"
+    assert app.get(f"{BASE}/qa/memberships/outsider")["state"] == "active"
+    assert memberships(emulator) == [("added", "outsider", "qa")]
+    with pytest.raises(ApiCallFailed) as nothing:  # no invitation to accept
+        emulator.person("flagbot").call("PATCH", "/user/memberships/orgs/acme", {"state": "active"})
+    assert nothing.value.status == 404
+
+
 def test_removing_a_member_is_announced_and_then_404() -> None:
     emulator = world()
     app = emulator.as_app()

@@ -8,7 +8,7 @@ from bot.emulator.api.common import actor, ctx
 from bot.emulator.api.pagination import paginated
 from bot.emulator.api.router import Request, Response, Router, no_content, ok
 from bot.emulator.auth import Actor
-from bot.emulator.errors import ApiError, not_found
+from bot.emulator.errors import ApiError, not_found, validation_failed
 from bot.emulator.render.core import organization, organization_full, team, team_full, user_by_login
 from bot.emulator.state import Org, Team
 from bot.emulator.world import World
@@ -159,17 +159,33 @@ def org_membership(world: World, req: Request) -> Response:
     login = req.params["username"]
     if not org.is_member(login):
         raise not_found()
+    return ok(_org_membership_body(world, req, org, login))
+
+
+def accept_org_invitation(world: World, req: Request) -> Response:
+    """`PATCH /user/memberships/orgs/{org}` with `{"state": "active"}`: the signed-in user
+    accepts the organization's invitation, and their pending team memberships start."""
+    who = actor(req)
+    if who.kind != "user" or who.user is None:
+        raise ApiError(403, "Resource not accessible by integration")
+    org = world.state.org(req.params["org"])
+    if req.json_object().get("state") != "active":
+        raise validation_failed("Membership", "state", "invalid")
+    if not org.is_member(who.user.login):
+        teams.accept_invitation(world, org, who.user)
+    return ok(_org_membership_body(world, req, org, who.user.login))
+
+
+def _org_membership_body(world: World, req: Request, org: Org, login: str) -> dict:
     c = ctx(world, req)
-    return ok(
-        {
-            "url": c.api(f"/orgs/{org.login}/memberships/{login}"),
-            "state": "active",
-            "role": "admin" if login in org.owners else "member",
-            "organization_url": c.api(f"/orgs/{org.login}"),
-            "organization": organization(c, org),
-            "user": user_by_login(c, login),
-        }
-    )
+    return {
+        "url": c.api(f"/orgs/{org.login}/memberships/{login}"),
+        "state": "active",
+        "role": "admin" if login in org.owners else "member",
+        "organization_url": c.api(f"/orgs/{org.login}"),
+        "organization": organization(c, org),
+        "user": user_by_login(c, login),
+    }
 
 
 def register(router: Router) -> None:
@@ -185,3 +201,4 @@ def register(router: Router) -> None:
     router.add("GET", t + "/members/{username}", team_member)
     router.add("GET", o + "/members/{username}", org_member)
     router.add("GET", o + "/memberships/{username}", org_membership)
+    router.add("PATCH", "/user/memberships/orgs/{org}", accept_org_invitation)
