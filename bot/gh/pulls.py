@@ -179,11 +179,13 @@ class RepoGateway:
             cache[sha] = base64.b64decode(data.get("content") or "")
         return cache[sha]
 
-    async def is_member(self, team: str, login: str) -> bool:
-        """Active membership of `@org/slug` (child teams count; pending does not)."""
+    async def is_member(self, team: str, login: str, *, fresh: bool = False) -> bool:
+        """Active membership of `@org/slug` (child teams count; pending does not). `fresh`
+        asks GitHub even when a cached answer exists (a 304, which costs nothing, when the
+        membership is unchanged)."""
         key = (team, login)
         cache = self.caches.memberships
-        if key in cache:
+        if key in cache and not fresh:
             return cache[key]
         org, slug = team.lstrip("@").split("/", 1)
         try:

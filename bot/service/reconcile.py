@@ -100,6 +100,9 @@ class Reconciler:
             return Outcome(number, None)  # just merged by flagbot: whoever merged announces
         inp = await self._read(gw, pull)
         decision = decide(inp)
+        if decision.should_merge:
+            inp = await self._recheck_members(gw, inp)
+            decision = decide(inp)
         head = inp.pr.head_sha
         if decision.step == "done" and pull.get("merged"):
             if inp.pr.merged_by_bot:
@@ -210,6 +213,16 @@ class Reconciler:
         questions = sorted(membership_questions(inp))
         answers = await asyncio.gather(*(gw.is_member(t, u) for t, u in questions))
         return replace(inp, memberships=dict(zip(questions, answers, strict=True)))
+
+    async def _recheck_members(self, gw: RepoGateway, inp: DecisionInput) -> DecisionInput:
+        """A merge never rests on a cached "is a member": someone may have left the team and
+        the webhook gone to another replica, or been lost. Each membership the approvals use
+        is asked again (unchanged, it is a 304 and costs nothing)."""
+        held = sorted(k for k, member in inp.memberships.items() if member)
+        answers = await asyncio.gather(*(gw.is_member(t, u, fresh=True) for t, u in held))
+        return replace(
+            inp, memberships={**inp.memberships, **dict(zip(held, answers, strict=True))}
+        )
 
     # Writing -----------------------------------------------------------------------------------
 

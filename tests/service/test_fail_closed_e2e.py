@@ -177,3 +177,20 @@ async def test_a_pull_request_other_teams_own_is_not_re_decided(harness):
     await h.settle()
     assert [o.number for o in list(h.service.outcomes)[before:]] == []
     assert h.title(n) == "Waiting for manager approval"
+
+
+async def test_a_merge_never_rests_on_a_cached_membership(harness):
+    """mgr leaves the team and no webhook reaches this replica (another got it, or it was
+    lost): the merge still asks GitHub again and does not count mgr."""
+    h = harness
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="stale", title="Create new checkout flow")
+    await h.settle()
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    assert h.title(n) == "Waiting for QA validation"  # mgr's membership is now cached
+    with h.emulator.lock:  # removed without a webhook
+        h.emulator.state.org("acme").teams["eng-managers"].members.discard("mgr")
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    assert not h.pull(n)["merged"]
+    assert h.title(n) == "Waiting for manager approval"
