@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.emulator import ApiCallFailed, Emulator, teams
+from bot.emulator.people import InProcess, Person
 from bot.emulator.testing import APP_ID, seed_for
 
 BASE = "/orgs/acme/teams"
@@ -125,3 +126,16 @@ def test_only_apps_that_may_read_members_are_told() -> None:
 def test_an_org_owner_is_reported_as_maintainer() -> None:
     emulator = world(owners=["qa"])
     assert emulator.as_app().get(f"{BASE}/qa/memberships/qa")["role"] == "maintainer"
+
+
+def test_an_organizations_delivery_is_listed_for_the_app() -> None:
+    emulator = world()
+    emulator.as_app().call("DELETE", f"{BASE}/qa/memberships/qa")
+    app = Person(InProcess(emulator, token=emulator.app_jwt(APP_ID)), "flagbot")
+    [listed] = app.get("/app/hook/deliveries")
+    assert (listed["event"], listed["action"], listed["repository_id"]) == (
+        "membership",
+        "removed",
+        None,
+    )
+    assert app.get(f"/app/hook/deliveries/{listed['id']}")["request"]["payload"]["scope"] == "team"
