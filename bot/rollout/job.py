@@ -46,6 +46,7 @@ from bot.rollout.schedule import Bump, needs_start_time
 from bot.rollout.verdict import RunState, StatusState
 
 JOB_TRAILER = "Flagbot-Job"
+REGULAR_FILE = ("100644", "100755")  # a symlink or submodule at a flag's path is not edited
 MAX_ATTEMPTS = 3
 
 Outcome = Literal["bumped", "would-bump", "paused", "would-pause", "held", "settled", "failed"]
@@ -267,6 +268,10 @@ class _Commit:
                 self.done.append(
                     self._result(action, "settled", "the file is gone from the branch")
                 )
+                continue
+            if on_head[0] not in REGULAR_FILE:
+                why = f"it is no regular file on the branch (mode {on_head[0]}); left alone"
+                self.done.append(self._result(action, "failed", why))
                 continue
             data = self.remote.blob(on_head[1])
             again = self._decide_again(action, path, data)
