@@ -106,3 +106,37 @@ def test_a_merge_in_between_is_read_again_and_decided_again(tmp_path):
         assert h.file("flags/flag_001.yaml") == paused.encode()  # the person's pause stands
         assert h.file("flags/staging/readme_banner.yaml") == b"name: Banner v2\n"
         assert percentage(h, "flags/flag_002.yaml") == 75
+
+
+def test_a_flag_turned_into_a_symlink_meanwhile_is_not_edited(tmp_path):
+    files = {"flags/a.yaml": flow_at(25, T0), "flags/b.yaml": flow_at(25, T0)}
+    with harness({**files, ".github/flagbot.yml": POLICY}, tmp_path, clock=T0) as h:
+
+        def symlink_a() -> None:
+            def call(method: str, path: str, body: dict) -> dict:
+                result = h.emulator.request(
+                    method, f"/repos/{REPO}{path}", json_body=body, login="dev"
+                )
+                assert result.status < 300, result
+                return result.body
+
+            head = h.head()
+            base = h.emulator.repo(REPO).git.store.commit(head).tree
+            link = {"path": "flags/a.yaml", "mode": "120000", "type": "blob", "content": "b.yaml"}
+            tree = call("POST", "/git/trees", {"base_tree": base, "tree": [link]})
+            commit = call(
+                "POST",
+                "/git/commits",
+                {"message": "Link a to b", "tree": tree["sha"], "parents": [head]},
+            )
+            call("PATCH", "/git/refs/heads/main", {"sha": commit["sha"]})
+
+        h.emulator.faults.before_call("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", symlink_a)
+        report = h.run(T0 + HOUR)
+        outcomes = {r.path: (r.outcome, r.detail) for r in report.results}
+        assert outcomes["flags/a.yaml"] == (
+            "failed",
+            "it is no regular file on the branch (mode 120000); left alone",
+        )
+        assert outcomes["flags/b.yaml"][0] == "bumped"
+        assert percentage(h, "flags/b.yaml") == 50
