@@ -156,9 +156,16 @@ def test_policy_examples_load(line, text):
 
 
 @pytest.mark.parametrize("line,text", yaml_blocks("flag"), ids=lambda v: str(v)[:20])
-def test_flag_fragments_load_in_a_flag(line, text):
-    flag, problems = load_flag(f"name: Example\n{text}".encode(), "flags/example.yaml")
-    assert problems == [] and flag is not None, f"README.md:{line}: {problems}"
+def test_rollout_fragments_load_in_a_flag_or_as_policy_defaults(line, text):
+    """A `rollout:` block is a flag's (with `percentage`) or flagbot.yml's defaults."""
+    data = yaml.safe_load(text)["rollout"]
+    if "percentage" in data:
+        flag, problems = load_flag(f"name: Example\n{text}".encode(), "flags/example.yaml")
+        assert problems == [] and flag is not None, f"README.md:{line}: {problems}"
+    else:
+        roles = 'roles: {manager: ["@acme/managers"], qa: ["@acme/qa"]}\n'
+        policy, problems = load_policy(f"{roles}{text}".encode())
+        assert problems == [] and policy is not None, f"README.md:{line}: {problems}"
 
 
 @pytest.mark.parametrize("line,text", yaml_blocks("seed"), ids=lambda v: str(v)[:20])
@@ -200,7 +207,7 @@ def test_flagbot_validate_prints_what_the_readme_shows(tmp_path, monkeypatch, ca
 
 def test_flagbot_plan_prints_what_the_readme_shows(tmp_path, monkeypatch, capsys):
     """The repository as the README describes it: search_ranking_v2 merged at 50 % at 08:52,
-    new_checkout_flow bumped to 25 % by the 10:07 run."""
+    new_checkout_flow (with a `check:` guard) bumped to 25 % by the 10:07 run."""
     ranking = "flags/staging/search_ranking_v2.yaml"
     flow = "flags/new_checkout_flow.yaml"
     policy = ".github/flagbot.yml"
@@ -209,6 +216,7 @@ def test_flagbot_plan_prints_what_the_readme_shows(tmp_path, monkeypatch, capsys
     commit_files(tmp_path, files, at)
     bumped = re.sub(r"percentage: 5 ( *)#", r"percentage: 25\1#", (ROOT / flow).read_text())
     bumped += "  stage_started:\n    percentage: 25\n    at: 2026-11-27T10:07:00Z\n"
+    bumped += '  guard:\n    checks:\n      - check: "synthetics / checkout"\n'
     commit_files(tmp_path, {flow: bumped}, datetime(2026, 11, 27, 10, 7, tzinfo=UTC))
     monkeypatch.chdir(tmp_path)
     assert main(["plan", "--now", "2026-11-27T10:30:00Z"]) == 0

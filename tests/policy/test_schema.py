@@ -82,6 +82,10 @@ def test_patterns_are_the_loaders():
     assert DEFS["duration"] == FLAG_SCHEMA["$defs"]["duration"]
     assert DEFS["duration"]["pattern"] == DURATION_PATTERN
     assert DEFS["stage"] == FLAG_SCHEMA["$defs"]["stage"]
+    # rollout.guard: the same keys as a flag's own (bot/flags/guard.py reads both)
+    assert PROPS["rollout"]["properties"]["guard"]["$ref"] == "#/$defs/guard"
+    assert DEFS["guard"] == FLAG_SCHEMA["$defs"]["guard"]
+    assert DEFS["envVar"] == FLAG_SCHEMA["$defs"]["envVar"]
     assert tuple(DEFS["stage"]["oneOf"][1]["enum"]) == tuple(STAGE_PERCENTAGES)
 
 

@@ -33,7 +33,7 @@ def test_this_repository_bumps_its_example_flags_only_when_a_variable_says_so():
     [job] = data["jobs"].values()
     assert job["if"] == "vars.FLAGBOT_ROLLOUT == 'enabled'"
     assert job["uses"] == "$/.github/workflows/flagbot-rollout.yml"
-    assert job["permissions"] == {"contents": "write"}
+    assert job["permissions"] == {"contents": "write", "checks": "read", "statuses": "read"}
 
 
 def test_one_run_at_a_time_queued_not_cancelled_with_write_access_only():
@@ -42,7 +42,8 @@ def test_one_run_at_a_time_queued_not_cancelled_with_write_access_only():
     assert data["permissions"] == {}
     [job] = data["jobs"].values()
     assert job["concurrency"]["cancel-in-progress"] is False
-    assert job["permissions"] == {"contents": "write"}
+    # contents to commit; checks and statuses for `check:` guards, read only
+    assert job["permissions"] == {"contents": "write", "checks": "read", "statuses": "read"}
     [run] = [s for s in job["steps"] if s.get("uses") == "$/.github/actions/flagbot"]
     assert run["with"]["command"] == "rollout"
-    assert {"FLAGBOT_SLACK_WEBHOOK_URL", "FLAGBOT_SMTP_URL"} <= set(run["env"])
+    assert {"FLAGBOT_SLACK_WEBHOOK_URL", "FLAGBOT_SMTP_URL", "FLAGBOT_GUARD_ENV"} <= set(run["env"])
