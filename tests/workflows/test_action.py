@@ -215,3 +215,16 @@ def test_sweep_runs_against_the_repository(tmp_path, flagbot_copy, python_bin):
         assert step["with"]["command"] == "sweep"
         code = runner.run({"command": "sweep", "github-token": TOKENS["flagbot"]})
     assert code == 0, runner.results[-1]
+
+
+def test_guard_variables_are_exported_as_data_never_run(tmp_path, flagbot_copy, python_bin):
+    runner = make_runner(tmp_path, flagbot_copy, python_bin)
+    checkout(runner, scaffold(tmp_path))
+    marker = tmp_path / "ran"
+    guard_env = f"FLAGBOT_PROMETHEUS_URL=http://prom:9090/?q=a=b\nTOKEN=$(touch {marker})`id`"
+    assert runner.run({"command": "validate"}, {"FLAGBOT_GUARD_ENV": guard_env}) == 0
+    assert not marker.exists()
+    runner.results.clear()
+    bad = "FLAGBOT_PROMETHEUS_URL=http://prom:9090\nnot a name=1"
+    assert runner.run({"command": "validate"}, {"FLAGBOT_GUARD_ENV": bad}) == 2
+    assert "FLAGBOT_GUARD_ENV: each line is NAME=value" in runner.results[-1].stdout
