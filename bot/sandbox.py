@@ -54,7 +54,6 @@ async def sandbox(
     secret: str = SECRET,
     channel_env: Mapping[str, str] | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
-    announce_grace: float = 60.0,
 ) -> AsyncIterator[Sandbox]:
     emulator = seed if isinstance(seed, Emulator) else Emulator.from_seed(dict(seed))
     if not emulator.private_keys:
@@ -68,7 +67,6 @@ async def sandbox(
             private_key=key,
             channel_env=dict(channel_env or {}),
             retry=retry,
-            announce_grace=announce_grace,
         )
         app = make_app(config)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -19,9 +20,20 @@ from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
 from bot.gh.errors import NotOurs
+from bot.plan.facts import (
+    ANNOUNCE,
+    ANNOUNCED,
+    CLAIMS,
+    CheckState,
+    Ledger,
+    claim_ref,
+    claims_prefix,
+)
+from bot.plan.reads import Pull
 from bot.policy.assess import ChangedFile
+from bot.policy.decision import PullRequestFacts
 from bot.policy.reviews import Review
-from bot.service.report import CHECK_NAME, CheckOutput
+from bot.service.report import CHECK_NAME, COMMENT_MARKER, CheckOutput
 
 PER_PAGE = 100
 
@@ -35,15 +47,42 @@ class MergeResult:
 
 
 class RepoGateway:
-    def __init__(self, gh: GitHubAPI, repo: str, token: str, caches: Any) -> None:
+    """`PullReads`, `LedgerReads` and the writes a plan's actions need, for one repository."""
+
+    def __init__(
+        self, gh: GitHubAPI, repo: str, token: str, caches: Any, bot_login: str = ""
+    ) -> None:
         self.gh = gh
         self.repo = repo
         self.token = token
         self.caches = caches
+        self.bot_login = bot_login
+        self.checks_allowed = True  # token mode: commit statuses, and the comment as marker
 
     # Reading -----------------------------------------------------------------------------------
 
-    async def pull(self, number: int) -> dict[str, Any]:
+    async def pull(self, number: int) -> Pull:
+        data = await self.pull_data(number)
+        merged_by = (data.get("merged_by") or {}).get("login", "")
+        facts = PullRequestFacts(
+            number=int(data["number"]),
+            author=(data.get("user") or {}).get("login", ""),
+            head_sha=data["head"]["sha"],
+            base_sha=data["base"]["sha"],
+            base_ref=data["base"]["ref"],
+            title=data.get("title") or "",
+            body=data.get("body") or "",
+            state=data["state"],
+            merged=bool(data.get("merged")),
+            draft=bool(data.get("draft")),
+            mergeable=data.get("mergeable"),
+            merged_by_bot=bool(merged_by) and merged_by.lower() == self.bot_login.lower(),
+            url=data.get("html_url") or "",
+        )
+        labels = frozenset(lb.get("name", "") for lb in data.get("labels") or ())
+        return Pull(facts, data.get("merge_commit_sha") or "", labels)
+
+    async def pull_data(self, number: int) -> dict[str, Any]:
         """The pull request; `NotOurs` when GitHub does not show it to this token."""
         try:
             return await self.gh.getitem(
@@ -120,6 +159,80 @@ class RepoGateway:
         cache[key] = content
         return content
 
+    async def contents(
+        self, sha: str, paths: Sequence[str], blob_ids: Mapping[str, str] | None = None
+    ) -> dict[str, bytes]:
+        """Files at a commit: by blob id when known (the pull request's file list gives the
+        head's), else ids from one tree listing of the commit (cached), else one by one."""
+        if not paths:
+            return {}
+        ids = dict(blob_ids or {})
+        if any(p not in ids for p in paths):
+            tree = await self.blobs(sha)
+            if tree is None:  # truncated listing: ask for each file
+                found = await asyncio.gather(
+                    *(self.blob(ids[p]) if p in ids else self.file_at(p, sha) for p in paths)
+                )
+                return {p: c for p, c in zip(paths, found, strict=True) if c is not None}
+            ids = {**tree, **ids}
+        present = [p for p in paths if p in ids]
+        found = await asyncio.gather(*(self.blob(ids[p]) for p in present))
+        return dict(zip(present, found, strict=True))
+
+    async def paths(self, sha: str) -> tuple[str, ...] | None:
+        tree = await self.blobs(sha)
+        return None if tree is None else tuple(tree)
+
+    async def ledger(self, pull: Pull) -> Ledger:
+        """flagbot's check runs and claims on the head (and, in token mode, whether the
+        completion comment exists): two conditional reads, 304 when nothing changed."""
+        pr = pull.facts
+        runs, claims = await asyncio.gather(self.check_runs(pr.head_sha), self.claims(pr))
+        newest = runs[-1] if runs else None
+        check = None
+        if newest is not None:
+            out = newest.get("output") or {}
+            check = CheckState(
+                int(newest["id"]),
+                newest.get("status") or "",
+                newest.get("conclusion"),
+                out.get("title") or "",
+                out.get("summary") or "",
+                newest.get("external_id") or "",
+            )
+        started = [r["started_at"] for r in runs if r.get("started_at")]
+        announced = check is not None and check.external_id == ANNOUNCED
+        if not self.checks_allowed and pr.merged and pr.merged_by_bot:
+            announced = has_marker(await self.comments(pr.number), COMMENT_MARKER, self.bot_login)
+        return Ledger(
+            check=check,
+            first_checked=_time(min(started)) if started else None,
+            claims=claims,
+            labels=pull.labels,
+            announced=announced,
+        )
+
+    async def claims(self, pr: PullRequestFacts) -> frozenset[str]:
+        """Which claims exist for the head: one matching-refs listing for the pull request."""
+        refs = await self.gh.getitem(
+            f"/repos/{self.repo}/git/matching-refs/{claims_prefix(pr.number)}",
+            oauth_token=self.token,
+        )
+        names = {r.get("ref", "") for r in refs}
+        return frozenset(w for w in CLAIMS if claim_ref(pr.number, pr.head_sha, w) in names)
+
+    async def open_claims(self) -> list[tuple[int, str]]:
+        """(pull number, head sha) of every announcement claim in the repository."""
+        refs = await self.gh.getitem(
+            f"/repos/{self.repo}/git/matching-refs/flagbot/", oauth_token=self.token
+        )
+        found = []
+        for r in refs:
+            parts = r.get("ref", "").split("/")
+            if len(parts) == 5 and parts[4] == ANNOUNCE and parts[2].isdigit():
+                found.append((int(parts[2]), parts[3]))
+        return found
+
     async def blobs(self, commit: str) -> dict[str, str] | None:
         """Path -> blob id of every file at a commit (one call, cached: a commit never
         changes); None when GitHub truncated the listing (very large repositories)."""
@@ -185,22 +298,24 @@ class RepoGateway:
 
     # Reporting ---------------------------------------------------------------------------------
 
-    async def check_run(self, head_sha: str) -> dict[str, Any] | None:
-        """flagbot's newest check run on the commit, if any."""
-        key = (self.repo, head_sha)
-        known = self.caches.check_runs.get(key)
-        if known is not None:
-            return known
+    async def check_runs(self, head_sha: str) -> list[dict[str, Any]]:
+        """flagbot's check runs on the commit, oldest first (the first one starts the
+        approval clock; the newest is what reviewers see). Empty in token mode."""
+        if not self.checks_allowed:
+            return []
         data = await self.gh.getitem(
             f"/repos/{self.repo}/commits/{head_sha}/check-runs?check_name={CHECK_NAME}"
-            f"&filter=latest&per_page={PER_PAGE}",
+            f"&filter=all&per_page={PER_PAGE}",
             oauth_token=self.token,
         )
-        runs = sorted(data.get("check_runs", ()), key=lambda r: r["id"])
-        return runs[-1] if runs else None
+        return sorted(data.get("check_runs", ()), key=lambda r: r["id"])
 
     async def write_check(
-        self, head_sha: str, existing: dict[str, Any] | None, output: CheckOutput
+        self,
+        head_sha: str,
+        existing: int | None,
+        output: CheckOutput,
+        external_id: str = "",
     ) -> dict[str, Any]:
         """Create or update flagbot's check run in place; annotations go in GitHub-sized
         batches (the first with the write, later ones appended by further updates)."""
@@ -217,6 +332,8 @@ class RepoGateway:
         }
         if output.conclusion:
             body["conclusion"] = output.conclusion
+        if external_id:
+            body["external_id"] = external_id
         if existing is None:
             run = await self.gh.post(
                 f"/repos/{self.repo}/check-runs", data=body, oauth_token=self.token
@@ -224,7 +341,7 @@ class RepoGateway:
         else:
             body.pop("head_sha")
             run = await self.gh.patch(
-                f"/repos/{self.repo}/check-runs/{existing['id']}", data=body, oauth_token=self.token
+                f"/repos/{self.repo}/check-runs/{existing}", data=body, oauth_token=self.token
             )
         for batch in batches[1:]:
             await self.gh.patch(
@@ -232,7 +349,6 @@ class RepoGateway:
                 data={"output": {**body["output"], "annotations": batch}},
                 oauth_token=self.token,
             )
-        self.caches.check_runs[(self.repo, head_sha)] = run
         return run
 
     async def write_status(self, head_sha: str, output: CheckOutput) -> None:
@@ -270,6 +386,32 @@ class RepoGateway:
             bool(data.get("merged")), 200, data.get("sha", ""), data.get("message", "")
         )
 
+    async def claim(self, ref: str, sha: str) -> bool:
+        """Create `ref`; False when it exists already (GitHub answers 422): someone else won."""
+        try:
+            await self.gh.post(
+                f"/repos/{self.repo}/git/refs",
+                data={"ref": ref, "sha": sha},
+                oauth_token=self.token,
+            )
+        except BadRequest as exc:
+            if exc.status_code == 422:
+                return False
+            raise
+        return True
+
+    async def add_label(self, number: int, name: str) -> None:
+        await self.gh.post(
+            f"/repos/{self.repo}/issues/{number}/labels",
+            data={"labels": [name]},
+            oauth_token=self.token,
+        )
+
+    async def close(self, number: int) -> None:
+        await self.gh.patch(
+            f"/repos/{self.repo}/pulls/{number}", data={"state": "closed"}, oauth_token=self.token
+        )
+
     async def comment(self, number: int, body: str) -> dict[str, Any]:
         return await self.gh.post(
             f"/repos/{self.repo}/issues/{number}/comments",
@@ -304,3 +446,7 @@ def has_marker(comments: Sequence[dict[str, Any]], marker: str, login: str | Non
         and (login is None or (c.get("user") or {}).get("login", "").lower() == login.lower())
         for c in comments
     )
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

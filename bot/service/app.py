@@ -84,7 +84,6 @@ class Service:
             bot_login="",
             channel_env=dict(config.channel_env or {}),
             checks_allowed=self.auth.is_app,
-            announce_grace=config.announce_grace,
         )
         self._failures: dict[Hashable, int] = {}
         self._retries: set[asyncio.Task[None]] = set()
@@ -140,7 +139,7 @@ class Service:
         if self._bot_login is None:
             self._bot_login = await self.auth.login(gh)
             self.reconciler.bot_login = self._bot_login
-        return RepoGateway(gh, repo, token, self.caches)
+        return RepoGateway(gh, repo, token, self.caches, self._bot_login)
 
     # Work --------------------------------------------------------------------------------------
 

@@ -28,7 +28,6 @@ class ServiceConfig:
     workers: int = 8
     channel_env: Mapping[str, str] | None = None  # where channel URLs are looked up
     retry: RetryPolicy = DEFAULT_POLICY
-    announce_grace: float = 60.0  # see Reconciler.announce_grace
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:

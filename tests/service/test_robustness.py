@@ -104,7 +104,6 @@ async def test_a_merge_whose_announcement_was_lost_is_announced_once(harness):
     # flagbot merged, then died before announcing: the next event recovers (after the
     # grace period in which the merging replica would still be announcing).
     h = harness
-    h.service.reconciler.announce_grace = 0.0
     n = await opened(h)
     with h.emulator.lock:
         for hook in h.emulator.state.hooks.values():

@@ -1,0 +1,157 @@
+"""The narrow reads a reconcile needs, and the one function that turns them into facts.
+
+`PullReads` is what deciding needs (the pull request, its files and reviews, contents at a
+sha, team membership); `LedgerReads` is flagbot's own state on GitHub. The GitHub adapter
+implements both (`bot.gh.pulls.RepoGateway`), the local checkout of `flagbot changes` the
+first (`bot.local.reads`), and tests an in-memory fake.
+
+Reads are issued in two concurrent rounds: what needs only the pull request's number (the
+pull request, its files and reviews), then what needs its shas (contents at the base and at
+the head, the base's paths, flagbot's check runs and claims). Only an old side that the diff's
+patches cannot give costs a third round (the merge base); team membership is asked last
+(cached), because which teams matter depends on what was read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from bot.flags.location import is_flag_path
+from bot.plan.facts import Facts, Ledger
+from bot.policy.assess import (
+    ChangedFile,
+    PullContext,
+    assess,
+    old_versions,
+    paths_after,
+    wanted_contents,
+)
+from bot.policy.codeowners import CODEOWNERS_LOCATIONS
+from bot.policy.config import POLICY_PATH
+from bot.policy.decision import DecisionInput, PullRequestFacts, membership_questions
+from bot.policy.reviews import Review
+
+POLICY_PATHS = (POLICY_PATH, *CODEOWNERS_LOCATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Pull:
+    facts: PullRequestFacts
+    merge_sha: str = ""
+    labels: frozenset[str] = frozenset()
+
+
+class PullReads(Protocol):
+    async def pull(self, number: int) -> Pull: ...
+
+    async def files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
+        """The changed files; True when GitHub's 3000-file cap cut the list."""
+        ...
+
+    async def reviews(self, number: int) -> tuple[Review, ...]: ...
+
+    async def contents(
+        self, sha: str, paths: Sequence[str], blob_ids: Mapping[str, str] | None = None
+    ) -> dict[str, bytes]:
+        """The files that exist among `paths` at commit `sha` (`blob_ids`: known ids)."""
+        ...
+
+    async def paths(self, sha: str) -> tuple[str, ...] | None:
+        """Every file path at a commit; None when the listing is not available."""
+        ...
+
+    async def merge_base(self, base: str, head: str) -> str: ...
+
+    async def is_member(self, team: str, login: str) -> bool: ...
+
+
+class LedgerReads(Protocol):
+    async def ledger(self, pull: Pull) -> Ledger: ...
+
+
+async def read_input(reads: PullReads, number: int) -> tuple[Pull, DecisionInput]:
+    """Everything `decide` needs about one pull request."""
+    pull, files, reviews = await asyncio.gather(
+        reads.pull(number), reads.files(number), reads.reviews(number)
+    )
+    return pull, await _assessed(reads, pull, files, reviews)
+
+
+async def read_facts(
+    reads: PullReads,
+    ledger: LedgerReads,
+    number: int,
+    *,
+    now: datetime | None,
+    repository: str = "",
+    checks_allowed: bool = True,
+    rerun: bool = False,
+    recover: bool = False,
+) -> Facts:
+    """Facts for `plan`: the decision's input plus flagbot's ledger, in two rounds. A closed,
+    unmerged pull request is left alone, so only the pull request itself is read."""
+    pull, files, reviews = await asyncio.gather(
+        reads.pull(number), reads.files(number), reads.reviews(number)
+    )
+    pr = pull.facts
+    if pr.state == "closed" and not pr.merged:
+        inp = DecisionInput(pr, (), (), (), None, (), {}, None, ())
+        return Facts(inp, now=now, repository=repository)
+    inp, marks = await asyncio.gather(_assessed(reads, pull, files, reviews), ledger.ledger(pull))
+    inp = replace(inp, pr=replace(inp.pr, notified=marks.announced))
+    return Facts(
+        inp,
+        marks,
+        now=now,
+        merge_sha=pull.merge_sha,
+        rerun=rerun,
+        checks_allowed=checks_allowed,
+        recover=recover,
+        repository=repository,
+    )
+
+
+async def _assessed(
+    reads: PullReads,
+    pull: Pull,
+    files_read: tuple[tuple[ChangedFile, ...], bool],
+    reviews: tuple[Review, ...],
+) -> DecisionInput:
+    pr = pull.facts
+    files, truncated = files_read
+    _, head_paths = wanted_contents(files)
+    blob_ids = {f.path: f.sha for f in files if f.sha}
+    policy_files, head, base_paths = await asyncio.gather(
+        reads.contents(pr.base_sha, POLICY_PATHS),
+        reads.contents(pr.head_sha, head_paths, blob_ids),
+        reads.paths(pr.base_sha),
+    )
+    old, missing = old_versions(files, head)
+    if missing:  # no usable patch: read the old side where the diff starts
+        start = await reads.merge_base(pr.base_sha, pr.head_sha)
+        old.update(await reads.contents(start, missing))
+    owners_path = next((p for p in CODEOWNERS_LOCATIONS if p in policy_files), None)
+    flag_paths = (
+        paths_after(tuple(p for p in base_paths if is_flag_path(p)), files)
+        if base_paths is not None
+        else None
+    )
+    ctx = PullContext(
+        pr=pr,
+        files=files,
+        base_files=old,
+        head_files=head,
+        policy_file=policy_files.get(POLICY_PATH),
+        codeowners=(owners_path, policy_files[owners_path]) if owners_path else None,
+        reviews=reviews,
+        head_flag_paths=flag_paths,
+        files_truncated=truncated,
+    )
+    inp = assess(ctx)
+    questions = sorted(membership_questions(inp))
+    answers = await asyncio.gather(*(reads.is_member(t, u) for t, u in questions))
+    return replace(inp, memberships=dict(zip(questions, answers, strict=True)))
