@@ -113,23 +113,26 @@ class RepoGateway:
             ChangedFile(
                 f["filename"], f["status"], f.get("previous_filename"), f.get("sha"), f.get("patch")
             )
-            async for f in self.gh.getiter(
-                f"/repos/{self.repo}/pulls/{number}/files?per_page={PER_PAGE}",
-                oauth_token=self.token,
-            )
+            for f in await self._pull_list(number, "files")
         ]
         return tuple(out), len(out) >= 3000
 
     async def reviews(self, number: int) -> tuple[Review, ...]:
-        return tuple(
-            [
-                Review.from_github(r)
-                async for r in self.gh.getiter(
-                    f"/repos/{self.repo}/pulls/{number}/reviews?per_page={PER_PAGE}",
+        return tuple(Review.from_github(r) for r in await self._pull_list(number, "reviews"))
+
+    async def _pull_list(self, number: int, what: str) -> list[dict[str, Any]]:
+        try:
+            return [
+                item
+                async for item in self.gh.getiter(
+                    f"/repos/{self.repo}/pulls/{number}/{what}?per_page={PER_PAGE}",
                     oauth_token=self.token,
                 )
             ]
-        )
+        except BadRequest as exc:
+            if exc.status_code == 404:
+                raise NotOurs("GitHub has no such pull request (404)") from None
+            raise
 
     async def file_at(self, path: str, sha: str) -> bytes | None:
         """A file's bytes at a commit, or None where it does not exist. Cached by (path, sha):

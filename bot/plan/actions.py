@@ -21,7 +21,8 @@ class WriteCheck:
 
     head_sha: str
     output: CheckOutput
-    new_run: bool = False  # a re-requested check gets a new run, as GitHub expects of Apps
+    run_id: int | None = None  # the run to update; None: create one (a re-requested check
+    # gets a new run, as GitHub expects of Apps)
     external_id: str = ""  # the completion marker, once announced
 
 
@@ -60,6 +61,7 @@ class Announce:
 
     number: int
     head_sha: str
+    run_id: int | None  # flagbot's check run on the head, which gets the completion marker
     merge_sha: str
     changes: tuple[ChangeRequest, ...]
     approvers: Mapping[str, str]

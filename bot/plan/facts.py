@@ -74,3 +74,9 @@ class Facts:
     recover: bool = False  # finish an announcement whose claimant crashed (sweeps)
     refused: MergeRefusal | None = None  # GitHub refused the merge this reconcile tried
     repository: str = ""
+
+    @property
+    def run_id(self) -> int | None:
+        """The check run to update in place, or None for a new one (none yet, or a re-run)."""
+        check = self.ledger.check
+        return None if self.rerun or check is None else check.id

@@ -85,7 +85,9 @@ def announce(decision: Decision, facts: Facts) -> tuple[Action, ...]:
         if channels and facts.now is not None
         else None
     )
-    act = Announce(pr.number, pr.head_sha, facts.merge_sha, inp.changes, approvers, notice)
+    act = Announce(
+        pr.number, pr.head_sha, facts.run_id, facts.merge_sha, inp.changes, approvers, notice
+    )
     if claimed:
         return (act,)
     return (Claim(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha), act)
@@ -104,9 +106,7 @@ def _check(facts: Facts, output: CheckOutput, *, external_id: str = "") -> tuple
     current = facts.ledger.check
     if not facts.rerun and current is not None and same(current, output, external_id):
         return ()
-    return (
-        WriteCheck(facts.inp.pr.head_sha, output, new_run=facts.rerun, external_id=external_id),
-    )
+    return (WriteCheck(facts.inp.pr.head_sha, output, facts.run_id, external_id),)
 
 
 def same(run: CheckState, output: CheckOutput, external_id: str = "") -> bool:

@@ -37,7 +37,7 @@ def timeout_actions(decision: Decision, facts: Facts) -> tuple[Action, ...]:
         missing = [role_label(r.role) for r in decision.roles if not r.satisfied]
         actions: list[Action] = [
             Claim(claim_ref(pr.number, pr.head_sha, EXPIRE), pr.head_sha),
-            WriteCheck(pr.head_sha, expired_output(decision, inp, timeout)),
+            WriteCheck(pr.head_sha, expired_output(decision, inp, timeout), facts.run_id),
             Label(pr.number, EXPIRED_LABEL),
             Comment(pr.number, expiry_comment(decision, timeout, closing)),
         ]

@@ -100,6 +100,8 @@ class Reconciler:
             facts = replace(facts, refused=refused)
             decision = decide(facts.inp)
             actions = plan(decision, facts)
+            if decision.step == "closed":  # left alone
+                return Outcome(number, None)
             outcome = replace(outcome, decision=decision)
             if not actions and decision.step in ("done", "closed"):
                 if facts.inp.pr.merged:
@@ -171,11 +173,7 @@ class Reconciler:
         if not self.checks_allowed:
             await gw.write_status(action.head_sha, action.output)
             return
-        existing = None
-        if not action.new_run:
-            runs = await gw.check_runs(action.head_sha)
-            existing = int(runs[-1]["id"]) if runs else None
-        await gw.write_check(action.head_sha, existing, action.output, action.external_id)
+        await gw.write_check(action.head_sha, action.run_id, action.output, action.external_id)
 
     async def _announce(self, gw: RepoGateway, facts: Facts, action: Announce) -> None:
         """The comment first, then the channels; failures are added to the comment and the
@@ -198,6 +196,9 @@ class Reconciler:
         await self._write_check(
             gw,
             WriteCheck(
-                action.head_sha, check_output(done, action.changes, ()), external_id=ANNOUNCED
+                action.head_sha,
+                check_output(done, action.changes, ()),
+                action.run_id,
+                external_id=ANNOUNCED,
             ),
         )
