@@ -19,6 +19,7 @@ from urllib.parse import quote
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
+from bot.flags.location import is_flag_path
 from bot.gh.errors import NotOurs
 from bot.plan.facts import (
     ANNOUNCE,
@@ -182,9 +183,9 @@ class RepoGateway:
         found = await asyncio.gather(*(self.blob(ids[p]) for p in present))
         return dict(zip(present, found, strict=True))
 
-    async def paths(self, sha: str) -> tuple[str, ...] | None:
+    async def flag_paths(self, sha: str) -> tuple[str, ...] | None:
         tree = await self.blobs(sha)
-        return None if tree is None else tuple(tree)
+        return None if tree is None else tuple(p for p in tree if is_flag_path(p))
 
     async def ledger(self, pull: Pull) -> Ledger:
         """flagbot's check runs and claims on the head (and, in token mode, whether the

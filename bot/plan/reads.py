@@ -7,7 +7,7 @@ first (`bot.local.reads`), and tests an in-memory fake.
 
 Reads are issued in two concurrent rounds: what needs only the pull request's number (the
 pull request, its files and reviews), then what needs its shas (contents at the base and at
-the head, the base's paths, flagbot's check runs and claims). Only an old side that the diff's
+the head, the base's flag paths, flagbot's check runs and claims). Only an old side that the diff's
 patches cannot give costs a third round (the merge base); team membership is asked last
 (cached), because which teams matter depends on what was read.
 """
@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from bot.flags.location import is_flag_path
 from bot.plan.facts import Facts, Ledger
 from bot.policy.assess import (
     ChangedFile,
@@ -60,8 +59,8 @@ class PullReads(Protocol):
         """The files that exist among `paths` at commit `sha` (`blob_ids`: known ids)."""
         ...
 
-    async def paths(self, sha: str) -> tuple[str, ...] | None:
-        """Every file path at a commit; None when the listing is not available."""
+    async def flag_paths(self, sha: str) -> tuple[str, ...] | None:
+        """Every flag file's path at a commit; None when the listing is not available."""
         ...
 
     async def merge_base(self, base: str, head: str) -> str: ...
@@ -128,18 +127,14 @@ async def _assessed(
     policy_files, head, base_paths = await asyncio.gather(
         reads.contents(pr.base_sha, POLICY_PATHS),
         reads.contents(pr.head_sha, head_paths, blob_ids),
-        reads.paths(pr.base_sha),
+        reads.flag_paths(pr.base_sha),
     )
     old, missing = old_versions(files, head)
     if missing:  # no usable patch: read the old side where the diff starts
         start = await reads.merge_base(pr.base_sha, pr.head_sha)
         old.update(await reads.contents(start, missing))
     owners_path = next((p for p in CODEOWNERS_LOCATIONS if p in policy_files), None)
-    flag_paths = (
-        paths_after(tuple(p for p in base_paths if is_flag_path(p)), files)
-        if base_paths is not None
-        else None
-    )
+    flag_paths = paths_after(base_paths, files) if base_paths is not None else None
     ctx = PullContext(
         pr=pr,
         files=files,

@@ -70,6 +70,7 @@ def expired_output(decision: Decision, inp: DecisionInput, timeout: ApprovalTime
         step="rejected",
         title=f"Expired after {format_duration(timeout.expire_after)}",
         conclusion="failure",
+        roles=(),  # what it says stays put while late approvals arrive
         reasons=(
             f"No complete approval within {format_duration(timeout.expire_after)} of flagbot "
             "first checking this commit. Push a new commit to start again.",
