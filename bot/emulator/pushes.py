@@ -48,9 +48,13 @@ def push(
     now = world.clock.now()
     repo.pushed_at = repo.updated_at = now
     after = new or ZERO_SHA
-    world.emit(
-        "push", None, repo, lambda ctx: hooks.push(ctx, repo, ref, before, after, forced, sender)
-    )
+    if ref.startswith(("refs/heads/", "refs/tags/")):  # GitHub sends no push for other refs
+        world.emit(
+            "push",
+            None,
+            repo,
+            lambda ctx: hooks.push(ctx, repo, ref, before, after, forced, sender),
+        )
     if ref.startswith("refs/heads/"):
         _branch_moved(world, repo, ref.removeprefix("refs/heads/"), new, sender)
 

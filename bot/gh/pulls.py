@@ -23,7 +23,6 @@ from bot.flags.location import is_flag_path
 from bot.gh.errors import NotOurs
 from bot.plan.facts import (
     ANNOUNCE,
-    ANNOUNCED,
     CLAIMS,
     CheckState,
     Ledger,
@@ -34,7 +33,7 @@ from bot.plan.reads import Pull
 from bot.policy.assess import ChangedFile
 from bot.policy.decision import PullRequestFacts
 from bot.policy.reviews import Review
-from bot.service.report import CHECK_NAME, COMMENT_MARKER, CheckOutput
+from bot.service.report import CHECK_NAME, CheckOutput
 
 PER_PAGE = 100
 
@@ -205,9 +204,7 @@ class RepoGateway:
                 newest.get("external_id") or "",
             )
         started = [r["started_at"] for r in runs if r.get("started_at")]
-        announced = check is not None and check.external_id == ANNOUNCED
-        if not self.checks_allowed and pr.merged and pr.merged_by_bot:
-            announced = has_marker(await self.comments(pr.number), COMMENT_MARKER, self.bot_login)
+        claims, announced = claims
         return Ledger(
             check=check,
             first_checked=_time(min(started)) if started else None,
@@ -216,26 +213,40 @@ class RepoGateway:
             announced=announced,
         )
 
-    async def claims(self, pr: PullRequestFacts) -> frozenset[str]:
-        """Which claims exist for the head: one matching-refs listing for the pull request."""
+    async def claims(self, pr: PullRequestFacts) -> tuple[frozenset[str], bool]:
+        """Which claims exist for the head, and whether the announcement is complete (its
+        claim moved off the head): one matching-refs listing for the pull request."""
         refs = await self.gh.getitem(
             f"/repos/{self.repo}/git/matching-refs/{claims_prefix(pr.number)}",
             oauth_token=self.token,
         )
-        names = {r.get("ref", "") for r in refs}
-        return frozenset(w for w in CLAIMS if claim_ref(pr.number, pr.head_sha, w) in names)
+        targets = {r.get("ref", ""): (r.get("object") or {}).get("sha", "") for r in refs}
+        found = frozenset(w for w in CLAIMS if claim_ref(pr.number, pr.head_sha, w) in targets)
+        done = targets.get(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha)
+        return found, done != pr.head_sha
 
-    async def open_claims(self) -> list[tuple[int, str]]:
-        """(pull number, head sha) of every announcement claim in the repository."""
+    async def unfinished_announcements(self) -> list[int]:
+        """Pull requests whose announcement was claimed and never completed (the claim still
+        points at the head it names): one listing for the whole repository."""
         refs = await self.gh.getitem(
             f"/repos/{self.repo}/git/matching-refs/flagbot/", oauth_token=self.token
         )
         found = []
         for r in refs:
-            parts = r.get("ref", "").split("/")
-            if len(parts) == 5 and parts[4] == ANNOUNCE and parts[2].isdigit():
-                found.append((int(parts[2]), parts[3]))
+            parts = r.get("ref", "").split("/")  # refs/flagbot/<pr>/<head>/announce
+            if len(parts) != 5 or parts[4] != ANNOUNCE or not parts[2].isdigit():
+                continue
+            if (r.get("object") or {}).get("sha") == parts[3]:
+                found.append(int(parts[2]))
         return found
+
+    async def finish_claim(self, ref: str, sha: str) -> None:
+        """Move a claim to `sha` (the completion marker)."""
+        await self.gh.patch(
+            f"/repos/{self.repo}/git/{ref}",
+            data={"sha": sha, "force": True},
+            oauth_token=self.token,
+        )
 
     async def blobs(self, commit: str) -> dict[str, str] | None:
         """Path -> blob id of every file at a commit (one call, cached: a commit never

@@ -56,9 +56,11 @@ class Notify:
 
 @dataclass(frozen=True, slots=True)
 class Announce:
-    """The completion comment, the channels, then the completion marker. One action because
-    what the comment and the check run say depends on which channels failed."""
+    """The completion comment, the channels, the check run, then the completion marker (the
+    claim `ref` moved to the merge commit). One action because what the comment and the check
+    run say depends on which channels failed."""
 
+    ref: str
     number: int
     head_sha: str
     run_id: int | None  # flagbot's check run on the head, which gets the completion marker

@@ -15,7 +15,9 @@ ANNOUNCE = "announce"
 REMIND = "remind"
 EXPIRE = "expire"
 CLAIMS = (ANNOUNCE, REMIND, EXPIRE)
-# The completion marker: the check run's external_id once the announcement went out.
+# The completion marker: the announcement claim moved from the head to the merge commit (one
+# listing shows every unfinished claim, for sweeps); the check run's external_id says the same
+# to people looking at the check.
 ANNOUNCED = "flagbot:announced"
 EXPIRED_LABEL = "flagbot: expired"
 
@@ -50,7 +52,7 @@ class Ledger:
     first_checked: datetime | None = None  # started_at of flagbot's first check run on the head
     claims: frozenset[str] = frozenset()  # which of CLAIMS exist for the head
     labels: frozenset[str] = frozenset()
-    announced: bool = False  # the completion marker (token mode: the completion comment)
+    announced: bool = False  # the completion marker: the claim points at the merge commit
 
     @property
     def unfinished_announcement(self) -> bool:

@@ -85,12 +85,13 @@ def announce(decision: Decision, facts: Facts) -> tuple[Action, ...]:
         if channels and facts.now is not None
         else None
     )
+    ref = claim_ref(pr.number, pr.head_sha, ANNOUNCE)
     act = Announce(
-        pr.number, pr.head_sha, facts.run_id, facts.merge_sha, inp.changes, approvers, notice
+        ref, pr.number, pr.head_sha, facts.run_id, facts.merge_sha, inp.changes, approvers, notice
     )
     if claimed:
         return (act,)
-    return (Claim(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha), act)
+    return (Claim(ref, pr.head_sha), act)
 
 
 def approvers_from_reviews(facts: Facts) -> dict[str, str]:

@@ -202,3 +202,4 @@ class Reconciler:
                 external_id=ANNOUNCED,
             ),
         )
+        await gw.finish_claim(action.ref, action.merge_sha or action.head_sha)
