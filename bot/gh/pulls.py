@@ -93,6 +93,16 @@ class RepoGateway:
                 raise NotOurs("GitHub has no such pull request (404)") from None
             raise
 
+    async def default_branch(self) -> str:
+        """The repository's default branch (a conditional read: 304 while unchanged)."""
+        try:
+            data = await self.gh.getitem(f"/repos/{self.repo}", oauth_token=self.token)
+        except BadRequest as exc:
+            if exc.status_code == 404:
+                raise NotOurs(f"GitHub has no repository {self.repo} (404)") from None
+            raise
+        return data.get("default_branch") or "main"
+
     async def open_pulls(self, base: str) -> list[dict[str, Any]]:
         try:
             return [

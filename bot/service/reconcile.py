@@ -63,7 +63,6 @@ def utcnow() -> datetime:
 @dataclass
 class Reconciler:
     gateway_for: GatewayFactory
-    bot_login: str
     channel_env: Mapping[str, str] = field(default_factory=dict)
     checks_allowed: bool = True  # False in token mode: GitHub lets only Apps write check runs
     clock: Clock = utcnow  # GitHub's time where the service has it; tests inject the emulator's
@@ -82,7 +81,6 @@ class Reconciler:
         if (repo, number) in self.final:
             return Outcome(number, None)
         gw = await self.gateway_for(repo, installation_id)
-        gw.checks_allowed = self.checks_allowed
         done: list[str] = []
         outcome = Outcome(number, None)
         refused: MergeRefusal | None = None

@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 import msgspec
 import pytest
 
-from bot.service.app import parse_event
+from bot.service.routing import parse_event
 from bot.service.intake import Accepted
 
 
