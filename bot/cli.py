@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "plan",
     "rollout",
     "serve",
+    "sweep",
     "replay",
     "demo",
     "emulator",

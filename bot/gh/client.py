@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Mapping, MutableMapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -35,6 +37,7 @@ class GitHubClient(GitHubAPI):
             session, USER_AGENT, oauth_token=oauth_token, cache=cache, base_url=base_url
         )
         self.policy = policy
+        self._date: str | None = None
         self.calls: Counter[str] = calls if calls is not None else Counter()
 
     async def _request(
@@ -55,7 +58,18 @@ class GitHubClient(GitHubAPI):
                 continue
             if status == 304:
                 self.calls["304"] += 1
+            self._date = resp_headers.get("date") or self._date
             return status, resp_headers, data
+
+    def server_time(self) -> datetime | None:
+        """GitHub's time at its latest answer (its `Date` header): flagbot compares GitHub's
+        timestamps against GitHub's clock, never its own."""
+        if not self._date:
+            return None
+        try:
+            return parsedate_to_datetime(self._date)
+        except (TypeError, ValueError):
+            return None
 
     async def handle_rate_limit_error(
         self, *, method: str, url: str, exception: HTTPException, attempt: int

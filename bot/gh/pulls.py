@@ -59,6 +59,11 @@ class RepoGateway:
         self.bot_login = bot_login
         self.checks_allowed = True  # token mode: commit statuses, and the comment as marker
 
+    def now(self) -> datetime | None:
+        """GitHub's time at its latest answer, if known."""
+        server_time = getattr(self.gh, "server_time", None)
+        return server_time() if server_time else None
+
     # Reading -----------------------------------------------------------------------------------
 
     async def pull(self, number: int) -> Pull:

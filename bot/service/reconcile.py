@@ -65,7 +65,7 @@ class Reconciler:
     gateway_for: GatewayFactory
     channel_env: Mapping[str, str] = field(default_factory=dict)
     checks_allowed: bool = True  # False in token mode: GitHub lets only Apps write check runs
-    clock: Clock = utcnow  # GitHub's time where the service has it; tests inject the emulator's
+    clock: Clock = utcnow  # when GitHub's answers carry no time
     # Pull requests merged and announced: final, so later events need no reads.
     final: LRUCache[tuple[str, int], bool] = field(default_factory=lambda: LRUCache(4096))
 
@@ -89,13 +89,14 @@ class Reconciler:
                 gw,
                 gw,
                 number,
-                now=self.clock(),
+                now=None,
                 repository=repo,
                 checks_allowed=self.checks_allowed,
                 rerun=fresh,
                 recover=recover,
             )
-            facts = replace(facts, refused=refused)
+            # GitHub's clock where its answers say it (the approval clock is GitHub's too)
+            facts = replace(facts, refused=refused, now=gw.now() or self.clock())
             decision = decide(facts.inp)
             actions = plan(decision, facts)
             if decision.step == "closed":  # left alone
