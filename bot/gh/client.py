@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -32,12 +32,14 @@ class GitHubClient(GitHubAPI):
         cache: MutableMapping[str, Any] | None = None,
         policy: RetryPolicy = DEFAULT_POLICY,
         calls: Counter[str] | None = None,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(
             session, USER_AGENT, oauth_token=oauth_token, cache=cache, base_url=base_url
         )
         self.policy = policy
         self._date: str | None = None
+        self._pause = pause  # injected, so tests never wait through real backoff
         self.calls: Counter[str] = calls if calls is not None else Counter()
 
     async def _request(
@@ -90,4 +92,4 @@ class GitHubClient(GitHubAPI):
         return True
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await self._pause(seconds)

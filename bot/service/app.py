@@ -50,7 +50,7 @@ class Service:
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
-        self.pool = ClientPool(config)
+        self.pool = ClientPool(config, sleep=sleep)
         self.reconciler = Reconciler(
             self.pool.gateway_for,
             channel_env=dict(config.channel_env or {}),

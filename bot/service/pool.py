@@ -3,6 +3,8 @@ conditional-request cache) per credential, and a gateway per repository."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -18,8 +20,14 @@ ETAG_CACHE_SIZE = 2048  # conditional-request cache per credential (keyed by URL
 
 
 class ClientPool:
-    def __init__(self, config: ServiceConfig) -> None:
+    def __init__(
+        self,
+        config: ServiceConfig,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.config = config
+        self.sleep = sleep
         self.caches = Caches()
         self.auth: AppAuth | TokenAuth = (
             AppAuth(config.app_id, config.private_key)
@@ -46,6 +54,7 @@ class ClientPool:
                 base_url=self.config.api_url,
                 cache=LRUCache(maxsize=ETAG_CACHE_SIZE),
                 policy=self.config.retry,
+                pause=self.sleep,
             )
         return self.clients[key]
 

@@ -81,11 +81,13 @@ class WorkQueue:
         return sorted({*self.queue.keys(), *self._retries})  # type: ignore[arg-type]
 
     async def drain(self) -> None:
+        """Until nothing is queued, running or waiting to be retried."""
         while True:
             await self.queue.drain()
-            if not self._retries:
+            if self._retries:
+                await asyncio.gather(*list(self._retries.values()), return_exceptions=True)
+            elif not self.queue.pending:
                 return
-            await asyncio.gather(*list(self._retries.values()), return_exceptions=True)
 
     async def _work(self, key: Hashable) -> None:
         repo, number = key  # type: ignore[misc]

@@ -164,3 +164,39 @@ async def test_github_failing_beyond_the_clients_retries_is_retried_later(harnes
     await h.settle()
     assert h.pull(n)["merged"]
     assert len(announcements(h, n)) == 1
+
+
+async def test_a_lost_merge_answer_is_recognised_and_announced_once(harness):
+    # GitHub merged, but its answer never arrived: the client's retry gets 405. flagbot sees
+    # the pull request merged by itself at the sha it decided on, and announces it.
+    h = harness
+    n = await opened(h)
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    h.emulator.faults.before_call(
+        MERGE, lambda: h.emulator.as_app().merge(REPO, n, method="squash")
+    )
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    merges = [c for c in h.emulator.calls.calls() if c.route == MERGE.split(" ", 1)[1]]
+    assert [c.status for c in merges] == [405]
+    assert h.pull(n)["merged"]
+    assert len(announcements(h, n)) == 1 and len(h.slack.posts) == 1
+    assert (h.check_run(n)["output"]["title"], h.check_run(n)["conclusion"]) == (
+        "Merged",
+        "success",
+    )
+
+
+async def test_base_branch_modified_is_decided_again_and_merged(harness):
+    h = harness
+    n = await opened(h)
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    h.emulator.faults.fail(
+        MERGE, 405, times=1, message="Base branch was modified. Review and try the merge again."
+    )
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    assert h.pull(n)["merged"]
+    assert len(announcements(h, n)) == 1
