@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "rollout",
     "serve",
     "sweep",
+    "redeliver",
     "replay",
     "demo",
     "emulator",

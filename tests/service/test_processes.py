@@ -89,8 +89,11 @@ class Stack:
         await self.finish(proc)
 
     async def sweep_command(self) -> str:
+        return await self.command("sweep")
+
+    async def command(self, *args: str) -> str:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "sweep",
+            sys.executable, "-m", "bot", *args,
             env=self.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         text = await self.finish(proc, timeout=120)
@@ -261,3 +264,32 @@ async def test_down_for_hours_the_sweep_command_merges_and_announces_once(ops):
     out = await s.sweep_command()  # again: nothing more
     assert "0 merged, 0 announced" in out, out
     assert len(s.announcements(n)) == 1 and len(s.slack.posts) == 1
+
+
+async def test_redeliver_resends_only_never_succeeded_deliveries_once(ops):
+    s = ops
+    bot = await s.start_bot(FLAGBOT_SWEEP_INTERVAL="0")  # no sweep: only redelivery can help
+    n = s.open("b")
+    await s.until(lambda: s.title(n) == "Waiting for manager approval", "opened seen")
+    await s.kill(bot)
+    s.emulator.person("mgr").approve(REPO, n)
+    await s.emulator.webhooks.drain()
+    [failed] = [d for d in s.emulator.webhooks.deliveries if d.status_code != 202]
+    bot = await s.start_bot(FLAGBOT_SWEEP_INTERVAL="0")
+
+    out = await s.command("redeliver", "--since", "2h", "--dry-run")
+    assert f"would redeliver {failed.guid} pull_request_review.submitted" in out, out
+    assert "would redeliver 1" in out
+    assert not any(d.redelivery for d in s.emulator.webhooks.deliveries)
+
+    out = await s.command("redeliver", "--since", "2h")
+    assert f"redelivered {failed.guid}" in out and "redelivered 1" in out, out
+    await s.until(lambda: s.title(n) == "Waiting for QA validation", "the approval seen")
+    await s.emulator.webhooks.drain()
+    out = await s.command("redeliver", "--since", "2h")  # once: it succeeded now
+    assert "redelivered 0" in out, out
+    redelivered = [d for d in s.emulator.webhooks.deliveries if d.redelivery]
+    assert [d.guid for d in redelivered] == [failed.guid]
+    # Outside the window nothing is redelivered, succeeded or not.
+    s.emulator.clock.advance(timedelta(hours=3))
+    assert "0 events" in await s.command("redeliver", "--since", "2h")
