@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.emulator import checks
 from bot.emulator.clock import parse_time
 from bot.emulator.errors import validation_failed
 from bot.emulator.git import ZERO_SHA, Signature
@@ -57,6 +58,8 @@ def push(
         )
     if ref.startswith("refs/heads/"):
         _branch_moved(world, repo, ref.removeprefix("refs/heads/"), new, sender)
+        if new is not None and new != before:
+            checks.suites_requested(world, repo, new, sender)
 
 
 def _branch_moved(world: World, repo: Repo, branch: str, new: str | None, sender: User) -> None:
