@@ -82,10 +82,11 @@ class Dispatcher:
         if early is not None:
             return self._finish(req, early, started)
         assert route is not None and decision is not None
-        if decision.latency:
-            await asyncio.sleep(decision.latency)
+        delay = decision.latency + self.world.options.latency
+        if delay:
+            await asyncio.sleep(delay)
         served = self._serve(req, route, decision)
-        served.delay = decision.latency
+        served.delay = delay
         return self._finish(req, served, started)
 
     def handle(self, req: Request) -> Served:
