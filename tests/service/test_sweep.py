@@ -1,0 +1,71 @@
+"""The sweep: finds what lost deliveries left behind, costs nothing when nothing changed, and
+runs one at a time on a jittered interval."""
+
+import asyncio
+import random
+
+from bot.service.sweep import SweepReport, Sweeper
+from tests.service.conftest import NEW_FLAG, REPO, ROOT
+
+FLAG = (ROOT / NEW_FLAG).read_text()
+BOT = "flagbot[bot]"
+
+
+def deaf(h, deaf: bool) -> None:
+    with h.emulator.lock:
+        for hook in h.emulator.state.hooks.values():
+            hook.active = not deaf
+
+
+async def test_a_sweep_finds_unheard_pull_requests_and_costs_nothing_when_nothing_changed(harness):
+    h = harness
+    deaf(h, True)
+    numbers = [
+        h.open("dev", {f"flags/s{i}.yaml": FLAG}, branch=f"s{i}", title=f"Flag {i}")
+        for i in range(3)
+    ]
+    h.person("mgr").approve(REPO, numbers[0])
+    h.person("qa").approve(REPO, numbers[0])
+    deaf(h, False)
+    report = await h.service.sweep()
+    await h.settle()
+    assert report == SweepReport(repositories=1, pulls=3, unfinished=0)
+    assert h.pull(numbers[0])["merged"]
+    assert [h.title(n) for n in numbers[1:]] == ["Waiting for manager approval"] * 2
+    await h.service.sweep()  # reads back the check runs it wrote
+    await h.settle()
+    mark = len(h.emulator.calls.calls())
+    await h.service.sweep()
+    await h.settle()
+    calls = [c for c in h.emulator.calls.calls()[mark:] if c.login == BOT]
+    assert calls and [c for c in calls if c.charged] == []  # every answer a free 304
+
+
+async def test_the_sweeper_runs_at_start_then_on_a_jittered_interval_one_at_a_time():
+    waits: list[float] = []
+    runs = 0
+    release = asyncio.Event()
+
+    async def run() -> SweepReport:
+        nonlocal runs
+        runs += 1
+        await release.wait()
+        return SweepReport(1, 0, 0)
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) >= 3:
+            await asyncio.Event().wait()  # park the loop
+        await asyncio.sleep(0)
+
+    sweeper = Sweeper(run, 600.0, sleep=sleep, rng=random.Random(1))
+    sweeper.start()
+    await asyncio.sleep(0)
+    assert runs == 1  # at start-up, before any wait
+    assert await sweeper.once() is None  # one at a time: a second sweep does not start
+    release.set()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    await sweeper.stop()
+    assert runs == 3 and sweeper.sweeps == 3
+    assert all(540 <= w <= 660 for w in waits) and len(set(waits)) == len(waits)
