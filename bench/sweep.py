@@ -33,7 +33,10 @@ FLAG = (ROOT / "flags/new_checkout_flow.yaml").read_text()
 
 
 def seed() -> dict:
-    return acme_seed(repository_files(ROOT, without=("flags/new_checkout_flow.yaml",)))
+    data = acme_seed(repository_files(ROOT, without=("flags/new_checkout_flow.yaml",)))
+    # the cold sweep alone costs about six calls a pull request: more than an hour's budget
+    data["options"] = {**data.get("options", {}), "rate_limit": 1_000_000}
+    return data
 
 
 def open_pulls(em: Emulator, count: int) -> None:

@@ -317,15 +317,6 @@ class RepoGateway:
         cache[key] = member
         return member
 
-    async def comments(self, number: int) -> list[dict[str, Any]]:
-        return [
-            c
-            async for c in self.gh.getiter(
-                f"/repos/{self.repo}/issues/{number}/comments?per_page={PER_PAGE}",
-                oauth_token=self.token,
-            )
-        ]
-
     # Reporting ---------------------------------------------------------------------------------
 
     async def check_runs(self, head_sha: str) -> list[dict[str, Any]]:
@@ -468,14 +459,6 @@ async def once(cache: Any, key: Any, fetch: Any) -> Any:
         if cache.get(key) is task:
             del cache[key]
         raise
-
-
-def has_marker(comments: Sequence[dict[str, Any]], marker: str, login: str | None) -> bool:
-    return any(
-        marker in (c.get("body") or "")
-        and (login is None or (c.get("user") or {}).get("login", "").lower() == login.lower())
-        for c in comments
-    )
 
 
 def _time(text: str) -> datetime:

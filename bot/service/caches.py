@@ -22,4 +22,3 @@ class Caches:
     memberships: TTLCache[Any, Any] = field(
         default_factory=lambda: TTLCache(maxsize=8192, ttl=MEMBERSHIP_TTL)
     )
-    check_runs: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=4096))

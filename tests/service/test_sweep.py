@@ -4,7 +4,7 @@ runs one at a time on a jittered interval."""
 import asyncio
 import random
 
-from bot.service.sweep import SweepReport, Sweeper
+from bot.service.sweep import Sweeper, SweepReport
 from tests.service.conftest import NEW_FLAG, REPO, ROOT
 
 FLAG = (ROOT / NEW_FLAG).read_text()
