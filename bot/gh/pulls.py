@@ -108,6 +108,13 @@ class RepoGateway:
             raise
         return data.get("default_branch") or "main"
 
+    async def branch_tip(self, branch: str) -> str:
+        """The commit a branch points at (conditional: 304 while it has not moved)."""
+        data = await self.gh.getitem(
+            f"/repos/{self.repo}/git/ref/heads/{quote(branch)}", oauth_token=self.token
+        )
+        return data["object"]["sha"]
+
     async def open_pulls(self, base: str) -> list[dict[str, Any]]:
         try:
             return [

@@ -8,7 +8,7 @@ events is claimed by a ref, so two replicas still remind once and expire once.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.flags.plan import format_duration as _format
 from bot.notify.notice import approval_expired
@@ -62,6 +62,22 @@ def timeout_actions(decision: Decision, facts: Facts) -> tuple[Action, ...]:
             Comment(pr.number, reminder_comment(decision, timeout)),
         )
     return ()
+
+
+def next_deadline(decision: Decision, facts: Facts) -> datetime | None:
+    """When the approval clock next asks for something (a reminder, then expiry), if ever:
+    until then, with nothing changed on GitHub, reconciling again would do nothing."""
+    inp, ledger = facts.inp, facts.ledger
+    if decision.step != "approval" or inp.policy is None or inp.pr.draft:
+        return None
+    if ledger.first_checked is None:
+        return None
+    timeout = inp.policy.approval
+    if not {REMIND, EXPIRE} & ledger.claims:
+        return ledger.first_checked + timeout.remind_after
+    if EXPIRE not in ledger.claims:
+        return ledger.first_checked + timeout.expire_after
+    return None
 
 
 def expired_output(decision: Decision, inp: DecisionInput, timeout: ApprovalTimeout) -> CheckOutput:

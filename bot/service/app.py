@@ -29,7 +29,7 @@ from bot.service.pool import ClientPool
 from bot.service.queue import KeyedQueue
 from bot.service.reconcile import Outcome, Reconciler, utcnow
 from bot.service.routing import DeliveryRouter
-from bot.service.sweep import Sweeper, SweepReport, sweep
+from bot.service.sweep import Sweeper, SweepMemo, SweepReport, sweep
 from bot.service.work import WorkQueue
 
 log = logging.getLogger("flagbot.service")
@@ -61,6 +61,8 @@ class Service:
             self.reconciler.reconcile, workers=config.workers, retry=config.retry, sleep=sleep
         )
         self.router = DeliveryRouter(self.work.submit, self._base_changed)
+        self.memo = SweepMemo()  # periodic sweeps skip what did not change
+        self.work.listeners.append(self.memo.finished)
         self.sweeper = Sweeper(self.sweep, config.sweep_interval, sleep=sleep, rng=rng)
         self.closing = False  # draining for shutdown: new deliveries get 503
 
@@ -135,7 +137,7 @@ class Service:
         repos = await self.pool.repositories() if self.pool.auth.is_app else None
         if repos is None:
             repos = sorted({(r, i) for (r, _), i in self.work.installations.items()})
-        return await sweep(self.pool, self.work.submit, repos)
+        return await sweep(self.pool, self.work.submit, repos, self.memo)
 
     # Work --------------------------------------------------------------------------------------
 

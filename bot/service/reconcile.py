@@ -32,6 +32,7 @@ from bot.plan.actions import (
 from bot.plan.facts import ANNOUNCED, Facts, MergeRefusal
 from bot.plan.plan import plan
 from bot.plan.reads import read_facts
+from bot.plan.timeout import next_deadline
 from bot.policy.decision import Decision, decide
 from bot.service.report import check_output, completion_comment
 
@@ -54,6 +55,7 @@ class Outcome:
     notified: bool = False
     retry: bool = False  # the head or base moved under us: decide again
     actions: tuple[str, ...] = ()  # what was carried out, by action type
+    wake_at: datetime | None = None  # when the approval clock next wants a reconcile
 
 
 def utcnow() -> datetime:
@@ -101,7 +103,7 @@ class Reconciler:
             actions = plan(decision, facts)
             if decision.step == "closed":  # left alone
                 return Outcome(number, None)
-            outcome = replace(outcome, decision=decision)
+            outcome = replace(outcome, decision=decision, wake_at=next_deadline(decision, facts))
             if not actions and decision.step in ("done", "closed"):
                 if facts.inp.pr.merged:
                     self.final[(repo, number)] = True

@@ -14,10 +14,12 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.gh.errors import NotOurs
 from bot.service.events import Work
 from bot.service.pool import ClientPool
+from bot.service.reconcile import Outcome
 
 log = logging.getLogger("flagbot.sweep")
 
@@ -29,32 +31,79 @@ class SweepReport:
     repositories: int
     pulls: int  # open pull requests into a default branch
     unfinished: int  # merges whose announcement was claimed and not completed
+    unchanged: int = 0  # pull requests skipped: nothing changed since they were reconciled
+
+
+Key = tuple[str, int]
+Signature = tuple[str, str, str]  # the pull request's updated_at and head, the base's tip
+
+
+class SweepMemo:
+    """What each open pull request looked like (`Signature`) when a sweep last had it
+    reconciled successfully, and when its approval clock next wants a reconcile: while both
+    hold, reconciling it again would read the same and do nothing, so a sweep skips it. Kept
+    in memory only; a new process reconciles everything once."""
+
+    def __init__(self) -> None:
+        self._queued: dict[Key, Signature] = {}
+        self._seen: dict[Key, tuple[Signature, datetime | None]] = {}
+
+    def unchanged(self, key: Key, signature: Signature, now: datetime | None) -> bool:
+        seen = self._seen.get(key)
+        if seen is None or seen[0] != signature:
+            return False
+        wake_at = seen[1]
+        return wake_at is None or (now is not None and now < wake_at)
+
+    def queued(self, key: Key, signature: Signature) -> None:
+        self._queued[key] = signature
+
+    def finished(self, key: Key, outcome: Outcome | None) -> None:
+        """The work queue's report: a successful reconcile (`outcome`) or a failed one."""
+        signature = self._queued.pop(key, None)
+        if outcome is None or outcome.retry:
+            self._seen.pop(key, None)
+        elif signature is not None:
+            self._seen[key] = (signature, outcome.wake_at)
 
 
 async def sweep(
     pool: ClientPool,
     submit: Callable[[Work], None],
     repositories: list[tuple[str, int | None]] | None = None,
+    memo: SweepMemo | None = None,
 ) -> SweepReport:
     """Queue every open pull request into each repository's default branch, and each
-    unfinished announcement, for a recovering reconcile. `repositories` default: every
-    repository the App is installed on."""
+    unfinished announcement, for a recovering reconcile; with a `memo`, skip those unchanged
+    since their last reconcile. `repositories` default: every repository the App is
+    installed on."""
     repos = repositories if repositories is not None else await pool.repositories()
-    pulls = unfinished = 0
+    pulls = unfinished = skipped = 0
     for repo, installation in repos:
         try:
             gw = await pool.gateway_for(repo, installation)
             default = await gw.default_branch()
-            numbers = [int(p["number"]) for p in await gw.open_pulls(default)]
-            claimed = await gw.unfinished_announcements()
+            tip, listed, claimed = await asyncio.gather(
+                gw.branch_tip(default), gw.open_pulls(default), gw.unfinished_announcements()
+            )
         except NotOurs as exc:
             log.warning("sweep: skipped %s: %s", repo, exc)
             continue
-        for number in dict.fromkeys([*numbers, *claimed]):
+        now = gw.now()
+        for pull in listed:
+            number = int(pull["number"])
+            signature = (str(pull.get("updated_at")), str(pull["head"]["sha"]), tip)
+            if memo is not None:
+                if number not in claimed and memo.unchanged((repo, number), signature, now):
+                    skipped += 1
+                    continue
+                memo.queued((repo, number), signature)
             submit(Work(repo, number, installation, recover=True))
-        pulls += len(numbers)
+        for number in claimed:
+            submit(Work(repo, number, installation, recover=True))
+        pulls += len(listed)
         unfinished += len(claimed)
-    return SweepReport(len(repos), pulls, unfinished)
+    return SweepReport(len(repos), pulls, unfinished, skipped)
 
 
 class Sweeper:
@@ -94,9 +143,10 @@ class Sweeper:
             report = await self.run()
             self.sweeps += 1
             log.info(
-                "sweep: %d open pull requests and %d unfinished announcements in %d "
-                "repositories queued",
+                "sweep: %d open pull requests (%d unchanged) and %d unfinished announcements "
+                "in %d repositories",
                 report.pulls,
+                report.unchanged,
                 report.unfinished,
                 report.repositories,
             )

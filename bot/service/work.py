@@ -50,6 +50,8 @@ class WorkQueue:
         self.fresh: set[Key] = set()
         self.recover: set[Key] = set()
         self.outcomes: deque[Outcome] = deque(maxlen=100)  # the latest, for logs and tests
+        # told of each reconcile: its outcome, or None when it failed
+        self.listeners: list[Callable[[Key, Outcome | None], None]] = []
         self._failures: dict[Key, int] = {}
         self._retries: dict[Key, asyncio.Task[None]] = {}
 
@@ -101,10 +103,13 @@ class WorkQueue:
             )
         except NotOurs as exc:  # not this App's to act on: one line, no retry
             log.warning("ignored %s#%s: %s", repo, number, exc)
+            self._tell(k, None)
             return
         except Exception as exc:
+            self._tell(k, None)
             self._retry_later(k, exc)
             return
+        self._tell(k, outcome)
         self._failures.pop(k, None)
         self.outcomes.append(outcome)
         log.info(
@@ -116,6 +121,10 @@ class WorkQueue:
         )
         if outcome.retry:
             self.queue.submit(k)
+
+    def _tell(self, key: Key, outcome: Outcome | None) -> None:
+        for listener in self.listeners:
+            listener(key, outcome)
 
     def _retry_later(self, key: Key, exc: Exception) -> None:
         """GitHub kept failing past the client's retries: try the whole reconcile again later,

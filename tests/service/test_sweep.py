@@ -35,10 +35,19 @@ async def test_a_sweep_finds_unheard_pull_requests_and_costs_nothing_when_nothin
     await h.service.sweep()  # reads back the check runs it wrote
     await h.settle()
     mark = len(h.emulator.calls.calls())
-    await h.service.sweep()
+    report = await h.service.sweep()
     await h.settle()
     calls = [c for c in h.emulator.calls.calls()[mark:] if c.login == BOT]
     assert calls and [c for c in calls if c.charged] == []  # every answer a free 304
+    assert (report.pulls, report.unchanged) == (2, 2)  # not even read again
+    # A change GitHub did not tell flagbot about is still found: the pull request moved.
+    deaf(h, True)
+    h.person("mgr").approve(REPO, numbers[1])
+    h.person("qa").approve(REPO, numbers[1])
+    deaf(h, False)
+    report = await h.service.sweep()
+    await h.settle()
+    assert report.unchanged == 1 and h.pull(numbers[1])["merged"]
 
 
 async def test_the_sweeper_runs_at_start_then_on_a_jittered_interval_one_at_a_time():
