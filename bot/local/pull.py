@@ -68,6 +68,9 @@ class LocalReads:
     ) -> dict[str, bytes]:
         return self.git.read_blobs(sha, list(paths)) if paths else {}
 
+    async def flag_modes(self, sha: str) -> dict[str, str] | None:
+        return self.git.modes(sha, FLAGS_DIR)
+
     async def flag_paths(self, sha: str) -> tuple[str, ...] | None:
         return tuple(p for p in self.git.list_files(sha, FLAGS_DIR) if is_flag_path(p))
 

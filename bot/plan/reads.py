@@ -6,10 +6,12 @@ implements both (`bot.gh.pulls.RepoGateway`), the local checkout of `flagbot cha
 first (`bot.local.reads`), and tests an in-memory fake.
 
 Reads are issued in two concurrent rounds: what needs only the pull request's number (the
-pull request, its files and reviews), then what needs its shas (contents at the base and at
-the head, the base's flag paths, flagbot's check runs and claims). Only an old side that the diff's
-patches cannot give costs a third round (the merge base); team membership is asked last
-(cached), because which teams matter depends on what was read.
+pull request, its files and reviews), then what needs its shas (the policy at the base, the
+head's file modes, the base's flag paths, flagbot's check runs and claims). The head's flag
+contents follow the modes, read by blob id, which is cached: after a head's first reconcile
+they cost nothing, so an approval is two round trips before the merge. Only an old side the
+diff's patches cannot give costs another round (the merge base); team membership is asked
+last (cached), because which teams matter depends on what was read.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from bot.flags.filemode import KINDS
 from bot.plan.facts import Facts, Ledger
 from bot.policy.assess import (
     ChangedFile,
@@ -61,6 +64,11 @@ class PullReads(Protocol):
 
     async def flag_paths(self, sha: str) -> tuple[str, ...] | None:
         """Every flag file's path at a commit; None when the listing is not available."""
+        ...
+
+    async def flag_modes(self, sha: str) -> Mapping[str, str] | None:
+        """Path -> git mode of every entry under `flags/` at a commit (symlinks and
+        submodules included); None when the listing is not available."""
         ...
 
     async def merge_base(self, base: str, head: str) -> str: ...
@@ -124,11 +132,15 @@ async def _assessed(
     files, truncated = files_read
     _, head_paths = wanted_contents(files)
     blob_ids = {f.path: f.sha for f in files if f.sha}
-    policy_files, head, base_paths = await asyncio.gather(
+    policy_files, modes, base_paths = await asyncio.gather(
         reads.contents(pr.base_sha, POLICY_PATHS),
-        reads.contents(pr.head_sha, head_paths, blob_ids),
+        reads.flag_modes(pr.head_sha),
         reads.flag_paths(pr.base_sha),
     )
+    # Only regular files are read (a submodule has no blob; a symlink is refused anyway).
+    # Blobs are cached by id, so after the first reconcile of a head this costs no call.
+    head_paths = [p for p in head_paths if modes is not None and modes.get(p) not in KINDS]
+    head = await reads.contents(pr.head_sha, head_paths, blob_ids)
     old, missing = old_versions(files, head)
     if missing:  # no usable patch: read the old side where the diff starts
         start = await reads.merge_base(pr.base_sha, pr.head_sha)
@@ -145,6 +157,7 @@ async def _assessed(
         reviews=reviews,
         head_flag_paths=flag_paths,
         files_truncated=truncated,
+        head_modes=modes,
     )
     inp = assess(ctx)
     questions = sorted(membership_questions(inp))

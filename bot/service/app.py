@@ -25,6 +25,7 @@ from bot.service import events
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
 from bot.service.intake import Accepted, Rejected, check_delivery
+from bot.service.membership import affected_pulls
 from bot.service.pool import ClientPool
 from bot.service.queue import KeyedQueue
 from bot.service.reconcile import Outcome, Reconciler, utcnow
@@ -60,7 +61,7 @@ class Service:
         self.work = WorkQueue(
             self.reconciler.reconcile, workers=config.workers, retry=config.retry, sleep=sleep
         )
-        self.router = DeliveryRouter(self.work.submit, self._base_changed)
+        self.router = DeliveryRouter(self.work.submit, self._base_changed, self._team_changed)
         self.memo = SweepMemo()  # periodic sweeps skip what did not change
         self.work.listeners.append(self.memo.finished)
         self.sweeper = Sweeper(self.sweep, config.sweep_interval, sleep=sleep, rng=rng)
@@ -154,6 +155,14 @@ class Service:
         except Exception as exc:  # the next sweep re-decides them
             log.warning("could not list pull requests into %s:%s: %s", item.repo, item.branch, exc)
 
+    async def _team_changed(self, item: events.TeamChanged) -> None:
+        try:
+            gw = await self.gateway_for("", item.installation_id)
+            for work in await affected_pulls(gw, item, self.reconciler.owner_teams):
+                self.work.submit(work)
+        except Exception as exc:  # the next sweep re-decides them
+            log.warning("could not re-decide pull requests after %s changed: %s", item.teams, exc)
+
 
 def acknowledgement(delivery_id: str) -> web.Response:
     """202 with `{"accepted": "<delivery id>"}`, written directly (no JSON encoder for a
@@ -178,6 +187,7 @@ def make_app(config: ServiceConfig, service: Service | None = None) -> web.Appli
             return web.json_response({"error": "payload too large"}, status=413)
         result = check_delivery(request.headers, body, config.webhook_secret, config.max_body)
         if isinstance(result, Rejected):
+            log.warning("refused a delivery (%d): %s", result.status, result.reason)
             return web.json_response({"error": result.reason}, status=result.status)
         service.accept(result)
         return acknowledgement(result.delivery_id)

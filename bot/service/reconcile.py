@@ -9,6 +9,7 @@ recovery after a lost answer, another replica's race - is one path.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ from bot.plan.facts import ANNOUNCED, Facts, MergeRefusal
 from bot.plan.plan import plan
 from bot.plan.reads import read_facts
 from bot.plan.timeout import next_deadline
-from bot.policy.decision import Decision, decide
+from bot.policy.decision import Decision, DecisionInput, decide
 from bot.service.report import check_output, completion_comment
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,11 @@ class Reconciler:
     clock: Clock = utcnow  # when GitHub's answers carry no time
     # Pull requests merged and announced: final, so later events need no reads.
     final: LRUCache[tuple[str, int], bool] = field(default_factory=lambda: LRUCache(4096))
+    # The teams among each open pull request's code owners, as last decided: who to re-decide
+    # when a team's members change (a pull request missing here is re-decided too).
+    owner_teams: LRUCache[tuple[str, int], frozenset[str]] = field(
+        default_factory=lambda: LRUCache(4096)
+    )
 
     async def reconcile(
         self,
@@ -99,7 +105,13 @@ class Reconciler:
             )
             # GitHub's clock where its answers say it (the approval clock is GitHub's too)
             facts = replace(facts, refused=refused, now=gw.now() or self.clock())
+            self.owner_teams[(repo, number)] = frozenset(
+                o.lower() for owners in facts.inp.owners.values() for o in owners or () if "/" in o
+            )
             decision = decide(facts.inp)
+            if decision.should_merge:
+                facts = replace(facts, inp=await _recheck_members(gw, facts.inp))
+                decision = decide(facts.inp)
             actions = plan(decision, facts)
             if decision.step == "closed":  # left alone
                 return Outcome(number, None)
@@ -204,3 +216,12 @@ class Reconciler:
             ),
         )
         await gw.finish_claim(action.ref, action.merge_sha or action.head_sha)
+
+
+async def _recheck_members(gw: RepoGateway, inp: DecisionInput) -> DecisionInput:
+    """A merge never rests on a cached "is a member": someone may have left the team and the
+    webhook gone to another replica, or been lost. Each membership the approvals use is asked
+    again (unchanged, it is a 304 and costs nothing)."""
+    held = sorted(k for k, member in inp.memberships.items() if member)
+    answers = await asyncio.gather(*(gw.is_member(t, u, fresh=True) for t, u in held))
+    return replace(inp, memberships={**inp.memberships, **dict(zip(held, answers, strict=True))})

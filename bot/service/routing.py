@@ -38,12 +38,16 @@ ROUTING_MAX_BACKLOG = 5000
 
 Submit = Callable[[events.Work], None]
 BaseChanged = Callable[[events.BaseChanged], Awaitable[None]]
+TeamChanged = Callable[[events.TeamChanged], Awaitable[None]]
 
 
 class DeliveryRouter:
-    def __init__(self, submit: Submit, base_changed: BaseChanged) -> None:
+    def __init__(
+        self, submit: Submit, base_changed: BaseChanged, team_changed: TeamChanged
+    ) -> None:
         self._submit = submit
         self._base_changed = base_changed
+        self._team_changed = team_changed
         # acknowledged deliveries not yet routed; the parser sleeps on `_arrived` when empty
         self._deliveries: deque[Accepted] = deque()
         self._since = 0.0  # when the oldest unrouted delivery arrived (loop time)
@@ -109,7 +113,7 @@ class DeliveryRouter:
             return
         try:
             event = parse_event(delivery)
-            found: list[events.Work | events.BaseChanged] = []
+            found: list[events.Work | events.BaseChanged | events.TeamChanged] = []
             await events.router.dispatch(event, found.append)
         except (msgspec.DecodeError, BadDelivery) as exc:
             # signed, but not a payload flagbot can read: one line, no traceback
@@ -121,6 +125,8 @@ class DeliveryRouter:
         for item in found:
             if isinstance(item, events.BaseChanged):
                 await self._base_changed(item)
+            elif isinstance(item, events.TeamChanged):
+                await self._team_changed(item)
             else:
                 self._submit(item)
 

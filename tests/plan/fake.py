@@ -94,6 +94,9 @@ class FakeGitHub:
     async def flag_paths(self, sha: str) -> tuple[str, ...] | None:
         return tuple(p for p in (self.base() if sha == BASE else self.changed) if "flags/" in p)
 
+    async def flag_modes(self, sha: str) -> dict[str, str] | None:
+        return {p: "100644" for p in self.changed if "flags/" in p}
+
     async def merge_base(self, base: str, head: str) -> str:
         return BASE
 
