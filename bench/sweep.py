@@ -57,6 +57,7 @@ def open_pulls(em: Emulator, count: int) -> None:
 async def swept(stack, show: bool = False) -> tuple[float, int, int]:
     """One sweep until every reconcile it queued finished: (seconds, charged, all calls)."""
     em = stack.emulator
+    em.clock.advance(10)  # sweeps are minutes apart: what changed before has settled
     mark = len(em.calls.calls(transport=None))
     started = time.perf_counter()
     await stack.service.sweep()

@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.gh.errors import NotOurs
 from bot.service.events import Work
@@ -35,6 +35,7 @@ class SweepReport:
 
 
 Key = tuple[str, int]
+SETTLED = timedelta(seconds=2)
 Signature = tuple[str, str, str]  # the pull request's updated_at and head, the base's tip
 
 
@@ -55,15 +56,18 @@ class SweepMemo:
         wake_at = seen[1]
         return wake_at is None or (now is not None and now < wake_at)
 
-    def queued(self, key: Key, signature: Signature) -> None:
+    def queued(self, key: Key, signature: Signature | None) -> None:
+        """A sweep queued the pull request as it listed it (None: do not remember it)."""
         self._queued[key] = signature
 
     def finished(self, key: Key, outcome: Outcome | None) -> None:
         """The work queue's report: a successful reconcile (`outcome`) or a failed one."""
-        signature = self._queued.pop(key, None)
-        if outcome is None or outcome.retry:
+        if key not in self._queued:
+            return  # reconciled for a webhook: what the sweep saw is unaffected
+        signature = self._queued.pop(key)
+        if outcome is None or outcome.retry or signature is None:
             self._seen.pop(key, None)
-        elif signature is not None:
+        else:
             self._seen[key] = (signature, outcome.wake_at)
 
 
@@ -97,7 +101,10 @@ async def sweep(
                 if number not in claimed and memo.unchanged((repo, number), signature, now):
                     skipped += 1
                     continue
-                memo.queued((repo, number), signature)
+                # GitHub's timestamps have whole seconds: a change in the second the listing
+                # was made might not show, so such a pull request is not remembered as seen.
+                settled = now is not None and _time(signature[0]) < now - SETTLED
+                memo.queued((repo, number), signature if settled else None)
             submit(Work(repo, number, installation, recover=True))
         for number in claimed:
             submit(Work(repo, number, installation, recover=True))
@@ -162,3 +169,10 @@ class Sweeper:
             except Exception as exc:  # GitHub down: the next sweep tries again
                 log.warning("sweep failed: %s: %s", type(exc).__name__, str(exc)[:200])
             await self.sleep(self.next_delay())
+
+
+def _time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.max.replace(tzinfo=UTC)  # unreadable: never settled
