@@ -85,7 +85,8 @@ class RepoGateway:
             url=data.get("html_url") or "",
         )
         labels = frozenset(lb.get("name", "") for lb in data.get("labels") or ())
-        return Pull(facts, data.get("merge_commit_sha") or "", labels)
+        merged_at = _time(data["merged_at"]) if data.get("merged_at") else None
+        return Pull(facts, data.get("merge_commit_sha") or "", labels, merged_at)
 
     async def pull_data(self, number: int) -> dict[str, Any]:
         """The pull request; `NotOurs` when GitHub does not show it to this token."""

@@ -4,7 +4,7 @@ GitHub (its check run, its claims, its label), which are the only memory flagbot
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.policy.decision import DecisionInput
 
@@ -20,6 +20,11 @@ CLAIMS = (ANNOUNCE, REMIND, EXPIRE)
 # to people looking at the check.
 ANNOUNCED = "flagbot:announced"
 EXPIRED_LABEL = "flagbot: expired"
+# How long an announcement claim stays its claimant's: the merging process claims right after
+# the merge and announces within seconds (channels time out well before this), so a claim
+# still unfinished this long after the merge, by GitHub's clock, belongs to a process that
+# crashed, and a sweep finishes it.
+CLAIM_LEASE = timedelta(minutes=5)
 
 
 def claim_ref(number: int, head_sha: str, what: str) -> str:
@@ -71,6 +76,7 @@ class Facts:
     ledger: Ledger = field(default_factory=Ledger)
     now: datetime | None = None  # GitHub's time, for the approval clock and notices
     merge_sha: str = ""  # the merge commit, once merged
+    merged_at: datetime | None = None  # GitHub's time of the merge (and so of its claim)
     rerun: bool = False  # someone re-requested the check: a new check run
     checks_allowed: bool = True  # token mode reports commit statuses, not check runs
     recover: bool = False  # finish an announcement whose claimant crashed (sweeps)

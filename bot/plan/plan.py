@@ -4,7 +4,8 @@
 - Merged by a person: say so on the check run.
 - Merged by flagbot and not yet announced: claim the announcement (a ref GitHub arbitrates),
   then comment, notify and set the completion marker. A claim without a marker belongs to a
-  process that is announcing or crashed; only a recovering sweep finishes it.
+  process that is announcing, or that crashed: only a recovering sweep finishes it, once the
+  claim's lease has run out by GitHub's clock.
 - Approved: merge at the decided head sha; what follows is planned from a fresh read.
 - GitHub refused the merge: report why.
 - Waiting for approvals: report, and remind or expire on the approval clock.
@@ -17,7 +18,15 @@ from dataclasses import replace
 
 from bot.notify.notice import change_applied
 from bot.plan.actions import Action, Announce, Claim, Merge, WriteCheck
-from bot.plan.facts import ANNOUNCE, ANNOUNCED, EXPIRE, CheckState, Facts, claim_ref
+from bot.plan.facts import (
+    ANNOUNCE,
+    ANNOUNCED,
+    CLAIM_LEASE,
+    EXPIRE,
+    CheckState,
+    Facts,
+    claim_ref,
+)
 from bot.plan.timeout import expired_output, timeout_actions
 from bot.policy.decision import Decision, decide
 from bot.service.report import CheckOutput, check_output, merge_message, merge_title
@@ -64,11 +73,11 @@ def plan(decision: Decision, facts: Facts) -> tuple[Action, ...]:
 
 
 def announce(decision: Decision, facts: Facts) -> tuple[Action, ...]:
-    """Claim, then announce; a claim already taken is someone else's to finish unless this
-    is a recovering sweep (the claimant crashed)."""
+    """Claim, then announce. A claim already taken is its claimant's to finish, unless a
+    recovering sweep finds it unfinished past the claim's lease (the claimant crashed)."""
     inp, pr = facts.inp, facts.inp.pr
     claimed = ANNOUNCE in facts.ledger.claims
-    if claimed and not facts.recover:
+    if claimed and not (facts.recover and lease_expired(facts)):
         return ()
     approvers = dict(decision.approvers) or approvers_from_reviews(facts)
     channels = inp.policy.channels if inp.policy else ()
@@ -92,6 +101,12 @@ def announce(decision: Decision, facts: Facts) -> tuple[Action, ...]:
     if claimed:
         return (act,)
     return (Claim(ref, pr.head_sha), act)
+
+
+def lease_expired(facts: Facts) -> bool:
+    if facts.now is None or facts.merged_at is None:
+        return False
+    return facts.now - facts.merged_at >= CLAIM_LEASE
 
 
 def approvers_from_reviews(facts: Facts) -> dict[str, str]:

@@ -45,6 +45,7 @@ class Pull:
     facts: PullRequestFacts
     merge_sha: str = ""
     labels: frozenset[str] = frozenset()
+    merged_at: datetime | None = None
 
 
 class PullReads(Protocol):
@@ -115,6 +116,7 @@ async def read_facts(
         marks,
         now=now,
         merge_sha=pull.merge_sha,
+        merged_at=pull.merged_at,
         rerun=rerun,
         checks_allowed=checks_allowed,
         recover=recover,

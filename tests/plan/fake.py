@@ -56,6 +56,7 @@ class FakeGitHub:
     )
     marks: Ledger = field(default_factory=Ledger)
     merge_sha: str = ""
+    merged_at: datetime | None = None
     calls: list[str] = field(default_factory=list)
 
     def base(self) -> dict[str, bytes]:
@@ -67,15 +68,16 @@ class FakeGitHub:
     def approve(self, login: str, sha: str = HEAD) -> None:
         self.given.append(Review(len(self.given) + 1, login, "APPROVED", sha))
 
-    def merged(self, *, by_bot: bool = True) -> None:
+    def merged(self, *, by_bot: bool = True, at: datetime = NOW) -> None:
         self.pr = replace(self.pr, merged=True, state="closed", merged_by_bot=by_bot)
         self.merge_sha = MERGE
+        self.merged_at = at
 
     # PullReads ---------------------------------------------------------------------------------
 
     async def pull(self, number: int) -> Pull:
         self.calls.append("pull")
-        return Pull(self.pr, self.merge_sha)
+        return Pull(self.pr, self.merge_sha, merged_at=self.merged_at)
 
     async def files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
         self.calls.append("files")

@@ -7,6 +7,7 @@ from bot.plan.actions import Announce, Claim, Close, Comment, Label, Merge, Noti
 from bot.plan.facts import (
     ANNOUNCE,
     ANNOUNCED,
+    CLAIM_LEASE,
     EXPIRE,
     EXPIRED_LABEL,
     REMIND,
@@ -87,15 +88,18 @@ async def test_merged_by_flagbot_is_claimed_then_announced_once():
     assert isinstance(announce, Announce) and announce.merge_sha == MERGE
     assert announce.approvers == {"manager": "mgr", "qa": "qa"}
     assert announce.notice is not None and announce.notice.extra["merge_commit"] == MERGE
-    # Claimed by someone (another replica announcing right now): nothing to do here ...
+    # Claimed by someone (another replica announcing right now): nothing to do here, not
+    # even for a recovering sweep while the claim's lease runs ...
     gh.marks = Ledger(claims=frozenset({ANNOUNCE}))
     assert (await planned(gh))[1] == ()
-    # ... unless a recovering sweep finds the claim unfinished (its claimant crashed).
-    _, [recovered] = await planned(gh, recover=True)
+    assert (await planned(gh, recover=True, now=NOW + CLAIM_LEASE - timedelta(seconds=1)))[1] == ()
+    # ... but past it, a recovering sweep finishes the claim (its claimant crashed).
+    _, [recovered] = await planned(gh, recover=True, now=NOW + CLAIM_LEASE)
     assert isinstance(recovered, Announce)
-    # Announced (the completion marker is on the check run): nothing more, ever.
+    assert (await planned(gh, now=NOW + CLAIM_LEASE))[1] == ()  # an event is not a sweep
+    # Announced (the completion marker): nothing more, ever.
     gh.marks = Ledger(claims=frozenset({ANNOUNCE}), announced=True)
-    assert (await planned(gh, recover=True))[1] == ()
+    assert (await planned(gh, recover=True, now=NOW + CLAIM_LEASE))[1] == ()
 
 
 async def test_merged_without_announcements_wanted_marks_the_run_done():

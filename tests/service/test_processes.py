@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 
 from bot.emulator.emulator import Emulator
-from bot.plan.facts import ANNOUNCE, ANNOUNCED, claim_ref
+from bot.plan.facts import ANNOUNCE, ANNOUNCED, CLAIM_LEASE, claim_ref
 from bot.service.report import CHECK_NAME, COMMENT_MARKER
 from tests.receivers import HttpReceiver
 from tests.service.conftest import NEW_FLAG, REPO, ROOT, seed
@@ -207,6 +207,7 @@ async def test_killed_between_merge_and_notice_is_announced_once_after_restart(o
     assert bot.returncode == -signal.SIGKILL
     assert s.pull(n)["merged"] and s.announcements(n) == [] and s.slack.posts == []
 
+    s.emulator.clock.advance(CLAIM_LEASE)  # the dead claimant's claim runs out
     await s.start_bot()
     await s.until(lambda: s.announced(n), "the unfinished announcement finished")
     assert len(s.announcements(n)) == 1 and len(s.slack.posts) == 1

@@ -6,6 +6,7 @@ import asyncio
 import aiohttp
 
 from bot.emulator.testing import WebhookSink
+from bot.plan.facts import ANNOUNCE, CLAIM_LEASE, claim_ref
 from bot.service.report import COMMENT_MARKER
 from tests.service.conftest import NEW_FLAG, REPO, ROOT, add_replica
 
@@ -200,3 +201,32 @@ async def test_base_branch_modified_is_decided_again_and_merged(harness):
     await h.settle()
     assert h.pull(n)["merged"]
     assert len(announcements(h, n)) == 1
+
+
+async def test_an_unfinished_claim_is_its_claimants_until_its_lease_runs_out(harness):
+    # Another replica merged and claimed the announcement (the ref exists, still on the head):
+    # while it may still be announcing, sweeps leave it alone; once the lease has run out by
+    # GitHub's clock, a sweep finishes it, once.
+    h = harness
+    n = await opened(h)
+    with h.emulator.lock:
+        for hook in h.emulator.state.hooks.values():
+            hook.active = False
+    h.person("mgr").approve(REPO, n)
+    h.person("qa").approve(REPO, n)
+    app = h.emulator.as_app()
+    app.merge(REPO, n, method="squash")
+    head = h.pull(n)["head"]["sha"]
+    app.call("POST", f"/repos/{REPO}/git/refs", {"ref": claim_ref(n, head, ANNOUNCE), "sha": head})
+    with h.emulator.lock:
+        for hook in h.emulator.state.hooks.values():
+            hook.active = True
+    report = await h.service.sweep()
+    await h.settle()
+    assert report.unfinished == 1 and announcements(h, n) == []
+    h.emulator.clock.advance(CLAIM_LEASE)
+    await h.service.sweep()
+    await h.settle()
+    await h.service.sweep()
+    await h.settle()
+    assert len(announcements(h, n)) == 1 and len(h.slack.posts) == 1
