@@ -36,39 +36,44 @@ class SweepReport:
 
 Key = tuple[str, int]
 SETTLED = timedelta(seconds=2)
+# What a listing does not show (a team's members changed while the webhook was lost) is caught
+# by reading every pull request again at least this often.
+REREAD_AFTER = timedelta(hours=1)
 Signature = tuple[str, str, str]  # the pull request's updated_at and head, the base's tip
 
 
 class SweepMemo:
     """What each open pull request looked like (`Signature`) when a sweep last had it
     reconciled successfully, and when its approval clock next wants a reconcile: while both
-    hold, reconciling it again would read the same and do nothing, so a sweep skips it. Kept
-    in memory only; a new process reconciles everything once."""
+    hold (for at most `REREAD_AFTER`), reconciling it again would read the same and do
+    nothing, so a sweep skips it. A failed reconcile forgets it. Kept in memory only; a new
+    process reconciles everything once."""
 
     def __init__(self) -> None:
-        self._queued: dict[Key, Signature] = {}
-        self._seen: dict[Key, tuple[Signature, datetime | None]] = {}
+        self._queued: dict[Key, tuple[Signature, datetime] | None] = {}
+        # signature, when the approval clock next wants it, when it was listed (GitHub's time)
+        self._seen: dict[Key, tuple[Signature, datetime | None, datetime]] = {}
 
     def unchanged(self, key: Key, signature: Signature, now: datetime | None) -> bool:
         seen = self._seen.get(key)
-        if seen is None or seen[0] != signature:
+        if seen is None or seen[0] != signature or now is None:
             return False
         wake_at = seen[1]
-        return wake_at is None or (now is not None and now < wake_at)
+        return now < seen[2] + REREAD_AFTER and (wake_at is None or now < wake_at)
 
-    def queued(self, key: Key, signature: Signature | None) -> None:
-        """A sweep queued the pull request as it listed it (None: do not remember it)."""
-        self._queued[key] = signature
+    def queued(self, key: Key, listed: tuple[Signature, datetime] | None) -> None:
+        """A sweep queued the pull request as it listed it, and when (None: do not remember
+        it)."""
+        self._queued[key] = listed
 
     def finished(self, key: Key, outcome: Outcome | None) -> None:
-        """The work queue's report: a successful reconcile (`outcome`) or a failed one."""
-        if key not in self._queued:
-            return  # reconciled for a webhook: what the sweep saw is unaffected
-        signature = self._queued.pop(key)
-        if outcome is None or outcome.retry or signature is None:
+        """The work queue's report: a successful reconcile (`outcome`) or a failed one (then
+        the next sweep reconciles it whatever its listing says)."""
+        listed = self._queued.pop(key, None)
+        if outcome is None or outcome.retry:
             self._seen.pop(key, None)
-        else:
-            self._seen[key] = (signature, outcome.wake_at)
+        elif listed is not None:
+            self._seen[key] = (listed[0], outcome.wake_at, listed[1])
 
 
 async def sweep(
@@ -104,7 +109,7 @@ async def sweep(
                 # GitHub's timestamps have whole seconds: a change in the second the listing
                 # was made might not show, so such a pull request is not remembered as seen.
                 settled = now is not None and _time(signature[0]) < now - SETTLED
-                memo.queued((repo, number), signature if settled else None)
+                memo.queued((repo, number), (signature, now) if settled and now else None)
             submit(Work(repo, number, installation, recover=True))
         for number in claimed:
             submit(Work(repo, number, installation, recover=True))

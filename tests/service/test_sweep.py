@@ -80,3 +80,26 @@ async def test_the_sweeper_runs_at_start_then_on_a_jittered_interval_one_at_a_ti
     await sweeper.stop()
     assert runs == 3 and sweeper.sweeps == 3
     assert all(540 <= w <= 660 for w in waits) and len(set(waits)) == len(waits)
+
+
+def test_the_memo_forgets_on_failure_on_change_when_due_and_after_an_hour():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.service.reconcile import Outcome
+    from bot.service.sweep import REREAD_AFTER, SweepMemo
+
+    t = datetime(2026, 12, 1, tzinfo=UTC)
+    key, sig = ("acme/flags", 7), ("2026-11-30T23:00:00Z", "h" * 40, "b" * 40)
+    memo = SweepMemo()
+    assert not memo.unchanged(key, sig, t)
+    memo.queued(key, (sig, t))
+    memo.finished(key, Outcome(7, None, wake_at=t + timedelta(minutes=30)))
+    assert memo.unchanged(key, sig, t + timedelta(minutes=29))
+    assert not memo.unchanged(key, sig, t + timedelta(minutes=30))  # the approval clock is due
+    assert not memo.unchanged(key, (sig[0], "x" * 40, sig[2]), t)  # a push
+    memo.queued(key, (sig, t))
+    memo.finished(key, Outcome(7, None))
+    assert memo.unchanged(key, sig, t + REREAD_AFTER - timedelta(seconds=1))
+    assert not memo.unchanged(key, sig, t + REREAD_AFTER)  # read again now and then anyway
+    memo.finished(key, None)  # a failed reconcile (for any reason): the next sweep retries
+    assert not memo.unchanged(key, sig, t)
