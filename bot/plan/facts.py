@@ -81,6 +81,7 @@ class Facts:
     checks_allowed: bool = True  # token mode reports commit statuses, not check runs
     recover: bool = False  # finish an announcement whose claimant crashed (sweeps)
     refused: MergeRefusal | None = None  # GitHub refused the merge this reconcile tried
+    held: frozenset[str] = frozenset()  # claims this reconcile made (its own to finish)
     repository: str = ""
 
     @property

@@ -6,7 +6,8 @@
   then comment, notify and set the completion marker. A claim without a marker belongs to a
   process that is announcing, or that crashed: only a recovering sweep finishes it, once the
   claim's lease has run out by GitHub's clock.
-- Approved: merge at the decided head sha; what follows is planned from a fresh read.
+- Approved: claim the announcement, then merge at the decided head sha; what follows is
+  planned from a fresh read (this reconcile holds the claim, so it announces).
 - GitHub refused the merge: report why.
 - Waiting for approvals: report, and remind or expire on the approval clock.
 - Otherwise: write the check run when what it says changed.
@@ -65,7 +66,12 @@ def plan(decision: Decision, facts: Facts) -> tuple[Action, ...]:
         message = merge_message(
             inp.changes, decision.approvers, title=pr.title, requested_by=pr.author
         )
-        return (Merge(pr.number, pr.head_sha, inp.policy.merge_method, title, message),)
+        merge = Merge(pr.number, pr.head_sha, inp.policy.merge_method, title, message)
+        if inp.policy.notify_on_complete and ANNOUNCE not in ledger.claims:
+            # Claimed before merging: whoever merges, a crash at any point after leaves a
+            # claim that sweeps find, and two replicas approving at once merge only once.
+            return (Claim(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha), merge)
+        return (merge,)
     timed = timeout_actions(decision, facts)
     if any(isinstance(a, WriteCheck) for a in timed):  # expiring: its check run says so
         return timed
@@ -73,11 +79,13 @@ def plan(decision: Decision, facts: Facts) -> tuple[Action, ...]:
 
 
 def announce(decision: Decision, facts: Facts) -> tuple[Action, ...]:
-    """Claim, then announce. A claim already taken is its claimant's to finish, unless a
-    recovering sweep finds it unfinished past the claim's lease (the claimant crashed)."""
+    """Announce under the claim (claiming it first if nobody did). A claim this reconcile did
+    not make is its claimant's to finish, unless a recovering sweep finds it unfinished past
+    the claim's lease (the claimant crashed)."""
     inp, pr = facts.inp, facts.inp.pr
+    ref = claim_ref(pr.number, pr.head_sha, ANNOUNCE)
     claimed = ANNOUNCE in facts.ledger.claims
-    if claimed and not (facts.recover and lease_expired(facts)):
+    if claimed and ref not in facts.held and not (facts.recover and lease_expired(facts)):
         return ()
     approvers = dict(decision.approvers) or approvers_from_reviews(facts)
     channels = inp.policy.channels if inp.policy else ()
@@ -94,7 +102,6 @@ def announce(decision: Decision, facts: Facts) -> tuple[Action, ...]:
         if channels and facts.now is not None
         else None
     )
-    ref = claim_ref(pr.number, pr.head_sha, ANNOUNCE)
     act = Announce(
         ref, pr.number, pr.head_sha, facts.run_id, facts.merge_sha, inp.changes, approvers, notice
     )

@@ -90,6 +90,7 @@ class Reconciler:
             return Outcome(number, None)
         gw = await self.gateway_for(repo, installation_id)
         done: list[str] = []
+        held: set[str] = set()  # claims this reconcile made
         outcome = Outcome(number, None)
         refused: MergeRefusal | None = None
         for _ in range(MAX_ROUNDS):
@@ -104,7 +105,9 @@ class Reconciler:
                 recover=recover,
             )
             # GitHub's clock where its answers say it (the approval clock is GitHub's too)
-            facts = replace(facts, refused=refused, now=gw.now() or self.clock())
+            facts = replace(
+                facts, refused=refused, now=gw.now() or self.clock(), held=frozenset(held)
+            )
             self.owner_teams[(repo, number)] = frozenset(
                 o.lower() for owners in facts.inp.owners.values() for o in owners or () if "/" in o
             )
@@ -120,7 +123,7 @@ class Reconciler:
                 if facts.inp.pr.merged:
                     self.final[(repo, number)] = True
                 return replace(outcome, actions=tuple(done))
-            again, refused, outcome = await self._carry_out(gw, facts, actions, outcome, done)
+            again, refused, outcome = await self._carry_out(gw, facts, actions, outcome, done, held)
             fresh = False
             if not again:
                 return replace(outcome, actions=tuple(done))
@@ -133,6 +136,7 @@ class Reconciler:
         actions: tuple[Action, ...],
         outcome: Outcome,
         done: list[str],
+        held: set[str],
     ) -> tuple[bool, MergeRefusal | None, Outcome]:
         """Carry the actions out in order. Returns (read and plan again?, the merge refusal
         to plan with, outcome)."""
@@ -146,6 +150,7 @@ class Reconciler:
                     if not await gw.claim(action.ref, action.sha):
                         log.info("%s: %s is claimed by another process", gw.repo, action.ref)
                         return False, None, outcome
+                    held.add(action.ref)
                 case Merge():
                     result = await gw.merge(
                         action.number,

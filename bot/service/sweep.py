@@ -103,7 +103,7 @@ async def sweep(
             number = int(pull["number"])
             signature = (str(pull.get("updated_at")), str(pull["head"]["sha"]), tip)
             if memo is not None:
-                if number not in claimed and memo.unchanged((repo, number), signature, now):
+                if memo.unchanged((repo, number), signature, now):
                     skipped += 1
                     continue
                 # GitHub's timestamps have whole seconds: a change in the second the listing
@@ -111,10 +111,12 @@ async def sweep(
                 settled = now is not None and _time(signature[0]) < now - SETTLED
                 memo.queued((repo, number), (signature, now) if settled and now else None)
             submit(Work(repo, number, installation, recover=True))
-        for number in claimed:
+        open_numbers = {int(p["number"]) for p in listed}
+        closed = [n for n in claimed if n not in open_numbers]  # open ones were just queued
+        for number in closed:
             submit(Work(repo, number, installation, recover=True))
         pulls += len(listed)
-        unfinished += len(claimed)
+        unfinished += len(closed)
     return SweepReport(len(repos), pulls, unfinished, skipped)
 
 

@@ -113,6 +113,7 @@ class FakeGitHub:
     # ---------------------------------------------------------------------------------------------
 
     async def facts(self, **options: object) -> tuple[Decision, Facts]:
+        held = options.pop("held", frozenset())
         facts = await read_facts(
             self,
             self,
@@ -121,4 +122,4 @@ class FakeGitHub:
             repository="acme/flags",
             **options,  # type: ignore[arg-type]
         )
-        return decide(facts.inp), facts
+        return decide(facts.inp), replace(facts, held=held)  # type: ignore[arg-type]

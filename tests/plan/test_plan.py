@@ -61,9 +61,14 @@ async def test_approved_merges_at_the_decided_sha():
     gh = FakeGitHub()
     gh.approve("mgr")
     gh.approve("qa")
-    _, [merge] = await planned(gh)
+    _, (claim, merge) = await planned(gh)
+    # The announcement is claimed before the merge: whoever merges, it is announced once.
+    assert claim == Claim(claim_ref(7, HEAD, ANNOUNCE), HEAD)
     assert merge == Merge(7, HEAD, "squash", merge.title, merge.message)
     assert "Manager-approved-by: mgr" in merge.message
+    # Claimed already (another replica approving at once, or one that crashed): merge only.
+    gh.marks = Ledger(claims=frozenset({ANNOUNCE}))
+    assert (await planned(gh))[1] == (merge,)
 
 
 async def test_a_refused_merge_is_reported():
@@ -83,14 +88,16 @@ async def test_merged_by_flagbot_is_claimed_then_announced_once():
     gh.merged()
     decision, actions = await planned(gh)
     assert decision.step == "notify"
-    claim, announce = actions
+    claim, announce = actions  # merged without a claim (e.g. before claims existed)
     assert claim == Claim(claim_ref(7, HEAD, ANNOUNCE), HEAD)
     assert isinstance(announce, Announce) and announce.merge_sha == MERGE
     assert announce.approvers == {"manager": "mgr", "qa": "qa"}
     assert announce.notice is not None and announce.notice.extra["merge_commit"] == MERGE
-    # Claimed by someone (another replica announcing right now): nothing to do here, not
-    # even for a recovering sweep while the claim's lease runs ...
+    # The reconcile that claimed (and merged) announces ...
     gh.marks = Ledger(claims=frozenset({ANNOUNCE}))
+    _, [mine] = await planned(gh, held=frozenset({claim.ref}))
+    assert isinstance(mine, Announce)
+    # ... anyone else leaves it to the claimant, even a recovering sweep while the lease runs
     assert (await planned(gh))[1] == ()
     assert (await planned(gh, recover=True, now=NOW + CLAIM_LEASE - timedelta(seconds=1)))[1] == ()
     # ... but past it, a recovering sweep finishes the claim (its claimant crashed).

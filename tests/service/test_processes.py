@@ -198,9 +198,12 @@ async def test_killed_between_merge_and_notice_is_announced_once_after_restart(o
     n = s.open("b")
     s.emulator.person("mgr").approve(REPO, n)
     await s.until(lambda: s.title(n) == "Waiting for QA validation", "manager approval seen")
-    # The moment flagbot claims the announcement (after its merge), it is killed.
+    # flagbot claimed the announcement and asked to merge: it is killed as GitHub merges,
+    # so it never hears the answer.
     s.emulator.faults.before_call(
-        "POST /repos/{owner}/{repo}/git/refs", lambda: os.kill(bot.pid, signal.SIGKILL), login=BOT
+        "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge",
+        lambda: os.kill(bot.pid, signal.SIGKILL),
+        login=BOT,
     )
     s.emulator.person("qa").approve(REPO, n)
     await s.finish(bot)
