@@ -57,7 +57,9 @@ class RepoGateway:
         self.token = token
         self.caches = caches
         self.bot_login = bot_login
-        self.checks_allowed = True  # token mode: commit statuses, and the comment as marker
+        self.checks_allowed = True  # token mode: commit statuses instead of check runs
+        # claims by pull request as read, then as this gateway (one reconcile) changed them
+        self._claims: dict[int, dict[str, str]] = {}
 
     def now(self) -> datetime | None:
         """GitHub's time at its latest answer, if known."""
@@ -214,11 +216,14 @@ class RepoGateway:
         tree = await self.blobs(sha)
         return None if tree is None else tuple(p for p in tree if is_flag_path(p))
 
-    async def ledger(self, pull: Pull) -> Ledger:
-        """flagbot's check runs and claims on the head (and, in token mode, whether the
-        completion comment exists): two conditional reads, 304 when nothing changed."""
+    async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
+        """flagbot's check runs and claims on the head: two conditional reads (304 when
+        nothing changed), fewer where this process knows the answer from its own writes
+        (`fresh`: ask GitHub anyway)."""
         pr = pull.facts
-        runs, claims = await asyncio.gather(self.check_runs(pr.head_sha), self.claims(pr))
+        runs, claims = await asyncio.gather(
+            self.check_runs(pr.head_sha, fresh=fresh), self.claims(pr)
+        )
         newest = runs[-1] if runs else None
         check = None
         if newest is not None:
@@ -244,11 +249,14 @@ class RepoGateway:
     async def claims(self, pr: PullRequestFacts) -> tuple[frozenset[str], bool]:
         """Which claims exist for the head, and whether the announcement is complete (its
         claim moved off the head): one matching-refs listing for the pull request."""
-        refs = await self.gh.getitem(
-            f"/repos/{self.repo}/git/matching-refs/{claims_prefix(pr.number)}",
-            oauth_token=self.token,
-        )
-        targets = {r.get("ref", ""): (r.get("object") or {}).get("sha", "") for r in refs}
+        targets = self._claims.get(pr.number)
+        if targets is None:  # read once per reconcile; this gateway's own writes update it
+            refs = await self.gh.getitem(
+                f"/repos/{self.repo}/git/matching-refs/{claims_prefix(pr.number)}",
+                oauth_token=self.token,
+            )
+            targets = {r.get("ref", ""): (r.get("object") or {}).get("sha", "") for r in refs}
+            self._claims[pr.number] = targets
         found = frozenset(w for w in CLAIMS if claim_ref(pr.number, pr.head_sha, w) in targets)
         done = targets.get(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha)
         return found, done != pr.head_sha
@@ -275,6 +283,7 @@ class RepoGateway:
             data={"sha": sha, "force": True},
             oauth_token=self.token,
         )
+        self._own_claim(ref, sha)
 
     async def blobs(self, commit: str) -> dict[str, str] | None:
         """Path -> blob id of every file at a commit (one call, cached: a commit never
@@ -375,17 +384,25 @@ class RepoGateway:
 
     # Reporting ---------------------------------------------------------------------------------
 
-    async def check_runs(self, head_sha: str) -> list[dict[str, Any]]:
+    async def check_runs(self, head_sha: str, *, fresh: bool = False) -> list[dict[str, Any]]:
         """flagbot's check runs on the commit, oldest first (the first one starts the
-        approval clock; the newest is what reviewers see). Empty in token mode."""
+        approval clock; the newest is what reviewers see). Empty in token mode. Remembered
+        per commit with this process's own writes applied, so a run it just wrote is not
+        read back (`fresh`: ask GitHub anyway)."""
         if not self.checks_allowed:
             return []
+        key = (self.repo, head_sha)
+        known = self.caches.check_runs.get(key)
+        if known is not None and not fresh:
+            return list(known)
         data = await self.gh.getitem(
             f"/repos/{self.repo}/commits/{head_sha}/check-runs?check_name={CHECK_NAME}"
             f"&filter=all&per_page={PER_PAGE}",
             oauth_token=self.token,
         )
-        return sorted(data.get("check_runs", ()), key=lambda r: r["id"])
+        runs = sorted(data.get("check_runs", ()), key=lambda r: r["id"])
+        self.caches.check_runs[key] = runs
+        return list(runs)
 
     async def write_check(
         self,
@@ -426,6 +443,9 @@ class RepoGateway:
                 data={"output": {**body["output"], "annotations": batch}},
                 oauth_token=self.token,
             )
+        key = (self.repo, head_sha)
+        known = [r for r in self.caches.check_runs.get(key) or () if r["id"] != run["id"]]
+        self.caches.check_runs[key] = sorted([*known, run], key=lambda r: r["id"])
         return run
 
     async def write_status(self, head_sha: str, output: CheckOutput) -> None:
@@ -475,7 +495,13 @@ class RepoGateway:
             if exc.status_code == 422:
                 return False
             raise
+        self._own_claim(ref, sha)
         return True
+
+    def _own_claim(self, ref: str, sha: str) -> None:
+        number = int(ref.split("/")[2])  # refs/flagbot/<pr>/<head>/<what>
+        if number in self._claims:
+            self._claims[number][ref] = sha
 
     async def add_label(self, number: int, name: str) -> None:
         await self.gh.post(

@@ -78,7 +78,9 @@ class PullReads(Protocol):
 
 
 class LedgerReads(Protocol):
-    async def ledger(self, pull: Pull) -> Ledger: ...
+    async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
+        """flagbot's marks on the pull request's head (`fresh`: nothing remembered)."""
+        ...
 
 
 async def read_input(reads: PullReads, number: int) -> tuple[Pull, DecisionInput]:

@@ -30,7 +30,7 @@ from bot.plan.actions import (
     Notify,
     WriteCheck,
 )
-from bot.plan.facts import ANNOUNCED, Facts, MergeRefusal
+from bot.plan.facts import ANNOUNCED, CLAIMS, Facts, MergeRefusal, claim_ref
 from bot.plan.plan import plan
 from bot.plan.reads import read_facts
 from bot.plan.timeout import next_deadline
@@ -57,6 +57,7 @@ class Outcome:
     retry: bool = False  # the head or base moved under us: decide again
     actions: tuple[str, ...] = ()  # what was carried out, by action type
     wake_at: datetime | None = None  # when the approval clock next wants a reconcile
+    merge_sha: str = ""  # the merge commit GitHub just reported (within a reconcile)
 
 
 def utcnow() -> datetime:
@@ -93,8 +94,9 @@ class Reconciler:
         held: set[str] = set()  # claims this reconcile made
         outcome = Outcome(number, None)
         refused: MergeRefusal | None = None
+        known: Facts | None = None  # what this reconcile knows without reading again
         for _ in range(MAX_ROUNDS):
-            facts = await read_facts(
+            facts = known or await read_facts(
                 gw,
                 gw,
                 number,
@@ -125,6 +127,9 @@ class Reconciler:
                 return replace(outcome, actions=tuple(done))
             again, refused, outcome = await self._carry_out(gw, facts, actions, outcome, done, held)
             fresh = False
+            # GitHub said it merged, at which commit: announcing needs no new read.
+            known = _merged(facts, outcome.merge_sha, held) if outcome.merge_sha else None
+            outcome = replace(outcome, merge_sha="")
             if not again:
                 return replace(outcome, actions=tuple(done))
         return replace(outcome, retry=True, actions=tuple(done))
@@ -160,8 +165,8 @@ class Reconciler:
                         message=action.message,
                     )
                     outcome = replace(outcome, merge_status=result.status)
-                    if result.merged:
-                        return True, None, outcome  # read again: announce the merge
+                    if result.merged:  # plan again: announce the merge
+                        return True, None, replace(outcome, merge_sha=result.sha)
                     if result.status == 409 or BASE_MODIFIED in result.message.lower():
                         return True, None, outcome  # moved: decide again
                     # Maybe merged after all (a lost answer, another replica): the next read
@@ -170,6 +175,7 @@ class Reconciler:
                 case Announce():
                     await self._announce(gw, facts, action)
                     outcome = replace(outcome, notified=True)
+                    self.final[(gw.repo, action.number)] = True  # merged and announced
                 case Comment():
                     await gw.comment(action.number, action.body)
                 case Label():
@@ -230,3 +236,12 @@ async def _recheck_members(gw: RepoGateway, inp: DecisionInput) -> DecisionInput
     held = sorted(k for k, member in inp.memberships.items() if member)
     answers = await asyncio.gather(*(gw.is_member(t, u, fresh=True) for t, u in held))
     return replace(inp, memberships={**inp.memberships, **dict(zip(held, answers, strict=True))})
+
+
+def _merged(facts: Facts, merge_sha: str, held: set[str]) -> Facts:
+    """The facts after this reconcile's merge succeeded, as GitHub's answer and this
+    reconcile's own claims tell them."""
+    pr = replace(facts.inp.pr, merged=True, state="closed", merged_by_bot=True)
+    claims = {what for what in CLAIMS if claim_ref(pr.number, pr.head_sha, what) in held}
+    ledger = replace(facts.ledger, claims=facts.ledger.claims | claims)
+    return replace(facts, inp=replace(facts.inp, pr=pr), merge_sha=merge_sha, ledger=ledger)

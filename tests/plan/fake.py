@@ -107,7 +107,7 @@ class FakeGitHub:
 
     # LedgerReads -------------------------------------------------------------------------------
 
-    async def ledger(self, pull: Pull) -> Ledger:
+    async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
         return self.marks
 
     # ---------------------------------------------------------------------------------------------
