@@ -7,7 +7,7 @@
   process that is announcing, or that crashed: only a recovering sweep finishes it, once the
   claim's lease has run out by GitHub's clock.
 - Approved: claim the announcement, then merge at the decided head sha; what follows is
-  planned from a fresh read (this reconcile holds the claim, so it announces).
+  planned again from GitHub's answer (this reconcile holds the claim, so it announces).
 - GitHub refused the merge: report why.
 - Waiting for approvals: report, and remind or expire on the approval clock.
 - Otherwise: write the check run when what it says changed.
