@@ -246,17 +246,23 @@ class RepoGateway:
             announced=announced,
         )
 
+    async def prepare(self, number: int) -> None:
+        """Read what needs only the number (the pull request's claims), with the first round."""
+        refs = await self.gh.getitem(
+            f"/repos/{self.repo}/git/matching-refs/{claims_prefix(number)}",
+            oauth_token=self.token,
+        )
+        self._claims[number] = {
+            r.get("ref", ""): (r.get("object") or {}).get("sha", "") for r in refs
+        }
+
     async def claims(self, pr: PullRequestFacts) -> tuple[frozenset[str], bool]:
         """Which claims exist for the head, and whether the announcement is complete (its
         claim moved off the head): one matching-refs listing for the pull request."""
         targets = self._claims.get(pr.number)
         if targets is None:  # read once per reconcile; this gateway's own writes update it
-            refs = await self.gh.getitem(
-                f"/repos/{self.repo}/git/matching-refs/{claims_prefix(pr.number)}",
-                oauth_token=self.token,
-            )
-            targets = {r.get("ref", ""): (r.get("object") or {}).get("sha", "") for r in refs}
-            self._claims[pr.number] = targets
+            await self.prepare(pr.number)
+            targets = self._claims[pr.number]
         found = frozenset(w for w in CLAIMS if claim_ref(pr.number, pr.head_sha, w) in targets)
         done = targets.get(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha)
         return found, done != pr.head_sha

@@ -6,8 +6,9 @@ implements both (`bot.gh.pulls.RepoGateway`), the local checkout of `flagbot cha
 first (`bot.local.reads`), and tests an in-memory fake.
 
 Reads are issued in two concurrent rounds: what needs only the pull request's number (the
-pull request, its files and reviews), then what needs its shas (the policy at the base, the
-head's file modes, the base's flag paths, flagbot's check runs and claims). The head's flag
+pull request, its files, reviews and flagbot's claims), then what needs its shas (the policy
+at the base, the head's file modes, the base's flag paths, flagbot's check runs; all cached
+per commit once read). The head's flag
 contents follow the modes, read by blob id, which is cached: after a head's first reconcile
 they cost nothing, so an approval is two round trips before the merge. Only an old side the
 diff's patches cannot give costs another round (the merge base); team membership is asked
@@ -78,6 +79,10 @@ class PullReads(Protocol):
 
 
 class LedgerReads(Protocol):
+    async def prepare(self, number: int) -> None:
+        """Start what needs only the pull request's number (read with the first round)."""
+        ...
+
     async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
         """flagbot's marks on the pull request's head (`fresh`: nothing remembered)."""
         ...
@@ -103,9 +108,9 @@ async def read_facts(
     recover: bool = False,
 ) -> Facts:
     """Facts for `plan`: the decision's input plus flagbot's ledger, in two rounds. A closed,
-    unmerged pull request is left alone, so only the pull request itself is read."""
-    pull, files, reviews = await asyncio.gather(
-        reads.pull(number), reads.files(number), reads.reviews(number)
+    unmerged pull request is left alone (nothing more is needed of it)."""
+    pull, files, reviews, _ = await asyncio.gather(
+        reads.pull(number), reads.files(number), reads.reviews(number), ledger.prepare(number)
     )
     pr = pull.facts
     if pr.state == "closed" and not pr.merged:

@@ -107,6 +107,9 @@ class FakeGitHub:
 
     # LedgerReads -------------------------------------------------------------------------------
 
+    async def prepare(self, number: int) -> None:
+        self.calls.append("claims")
+
     async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
         return self.marks
 

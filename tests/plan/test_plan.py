@@ -128,7 +128,8 @@ async def test_merged_by_a_person_says_so_and_closed_is_left_alone():
     gh = FakeGitHub()
     gh.pr = replace(gh.pr, state="closed")
     assert (await planned(gh))[1] == ()
-    assert gh.calls == ["pull", "files", "reviews"]  # nothing else read for a closed one
+    # the first round only (what needs just the number): nothing more for a closed one
+    assert gh.calls == ["pull", "files", "reviews", "claims"]
 
 
 async def waiting(gh: FakeGitHub, waited: timedelta):
