@@ -21,6 +21,8 @@ COMMANDS: tuple[str, ...] = (
     "rollout",
     "guard",
     "serve",
+    "sweep",
+    "redeliver",
     "replay",
     "demo",
     "emulator",
