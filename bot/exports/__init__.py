@@ -1,0 +1,63 @@
+"""Flags for applications: flagbot's flags as files that flagd and the Unleash SDKs read.
+
+Pure: a `FlagSet` in, a JSON-ready document (or the positioned reasons it cannot be made)
+out. `flagbot export`, `flagbot serve` and the publish workflow all go through `export`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from bot.diagnostics import Diagnostic
+from bot.exports import flagd, unleash
+from bot.exports.flagset import FlagSet
+from bot.flags.model import Flag
+from bot.yamlsafe import load_mapping
+
+TARGETS: dict[str, ModuleType] = {flagd.TARGET: flagd, unleash.TARGET: unleash}
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    target: str
+    environment: str
+    document: dict[str, Any] | None  # None when `problems` holds an error
+    problems: tuple[Diagnostic, ...]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.environment}{TARGETS[self.target].SUFFIX}"
+
+
+def unsupported(flagset: FlagSet, flag: Flag, target: str) -> list[Diagnostic]:
+    """What `target` cannot express in `flag`, each at its line in the flag file."""
+    found = TARGETS[target].unsupported(flag)
+    if not found:
+        return []
+    data = flagset.snapshot.get(flag.path)
+    doc = load_mapping(data, flag.path, kind="flag file")[0] if data is not None else None
+    code = f"export-{target}"
+    return [
+        doc.diagnostic(where, message, code)
+        if doc is not None
+        else Diagnostic(flag.path, 1, 1, message, "error", code)
+        for where, message in found
+    ]
+
+
+def export(flagset: FlagSet, target: str, environment: str) -> Export:
+    """One environment's flags for `target`; refused whole when a flag file there (or
+    flagbot.yml) is invalid or uses what the target cannot express, so a reader never gets
+    a file that silently lacks a flag."""
+    problems = list(flagset.errors_in(environment))
+    flags = flagset.in_environment(environment)
+    for flag in flags:
+        problems += unsupported(flagset, flag, target)
+    if problems:
+        return Export(target, environment, None, tuple(problems))
+    document = TARGETS[target].document(
+        flags, flag_set_id=flagset.flag_set_id(environment), version=flagset.commit
+    )
+    return Export(target, environment, document, ())
