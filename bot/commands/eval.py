@@ -42,8 +42,8 @@ def parse_context(pairs: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     from bot.diagnostics import format_text
-    from bot.local.checkout import CheckoutError, load_checkout
     from bot.flags.evaluate import evaluate
+    from bot.local.checkout import CheckoutError, load_checkout
 
     try:
         context = parse_context(args.context)

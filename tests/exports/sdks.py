@@ -1,0 +1,89 @@
+"""The real evaluators, reading flagbot's exports offline: the flagd provider in-process from
+a file, and the Unleash SDK bootstrapped from a document (no server, no metrics)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.exports import unleash
+
+try:
+    from openfeature import api
+    from openfeature.contrib.provider.flagd import FlagdProvider
+    from openfeature.contrib.provider.flagd.config import ResolverType
+    from openfeature.evaluation_context import EvaluationContext
+    from UnleashClient import UnleashClient
+    from UnleashClient.cache import FileCache
+except ImportError as exc:  # pragma: no cover - the test extra installs them
+    pytest.skip(
+        f"the real evaluators are not installed ({exc}); install the test extra: "
+        "pip install -e '.[test]'",
+        allow_module_level=True,
+    )
+
+
+class Flagd:
+    """An OpenFeature client over the flagd in-process provider with a file source."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def value(self, flag_type: str, key: str, targeting_key: str | None, attrs: dict) -> Any:
+        ctx = EvaluationContext(targeting_key, dict(attrs))
+        getter = {
+            "boolean": self.client.get_boolean_details,
+            "string": self.client.get_string_details,
+            "number": self.client.get_float_details,
+            "json": self.client.get_object_details,
+        }[flag_type]
+        fallback = {"boolean": None, "string": None, "number": None, "json": None}[flag_type]
+        details = getter(key, fallback, ctx)
+        assert details.error_code is None, (key, details)
+        return details.value
+
+
+@contextmanager
+def flagd_reading(path: Path) -> Iterator[Flagd]:
+    provider = FlagdProvider(resolver_type=ResolverType.FILE, offline_flag_source_path=str(path))
+    api.set_provider_and_wait(provider)  # not set_provider: it answers NOT_READY at first
+    try:
+        yield Flagd(api.get_client())
+    finally:
+        api.shutdown()
+
+
+class Unleash:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def value(self, flag_type: str, key: str, targeting_key: str | None, attrs: dict) -> Any:
+        context: dict[str, Any] = {"properties": dict(attrs)}
+        if targeting_key is not None:
+            context["userId"] = targeting_key
+        if flag_type == "boolean":
+            return self.client.is_enabled(key, context)
+        return unleash.served(flag_type, self.client.get_variant(key, context), True)
+
+
+@contextmanager
+def unleash_reading(document: dict[str, Any], cache_dir: Path) -> Iterator[Unleash]:
+    cache = FileCache("flagbot-tests", directory=str(cache_dir))
+    cache.bootstrap_from_dict(json.loads(json.dumps(document)))
+    client = UnleashClient(
+        url="http://127.0.0.1:9/api",  # never contacted: fetch_toggles=False
+        app_name="flagbot-tests",
+        cache=cache,
+        disable_metrics=True,
+        disable_registration=True,
+    )
+    client.initialize_client(fetch_toggles=False)
+    try:
+        yield Unleash(client)
+    finally:
+        client.destroy()
