@@ -6,15 +6,19 @@ out. `flagbot export`, `flagbot serve` and the publish workflow all go through `
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.diagnostics import Diagnostic
 from bot.exports import flagd, unleash
 from bot.exports.flagset import FlagSet
 from bot.flags.model import Flag
 from bot.yamlsafe import load_mapping
+
+if TYPE_CHECKING:
+    from bot.validation import Repository
 
 TARGETS: dict[str, ModuleType] = {flagd.TARGET: flagd, unleash.TARGET: unleash}
 
@@ -31,12 +35,12 @@ class Export:
         return f"{self.environment}{TARGETS[self.target].SUFFIX}"
 
 
-def unsupported(flagset: FlagSet, flag: Flag, target: str) -> list[Diagnostic]:
+def unsupported(snapshot: Mapping[str, bytes], flag: Flag, target: str) -> list[Diagnostic]:
     """What `target` cannot express in `flag`, each at its line in the flag file."""
     found = TARGETS[target].unsupported(flag)
     if not found:
         return []
-    data = flagset.snapshot.get(flag.path)
+    data = snapshot.get(flag.path)
     doc = load_mapping(data, flag.path, kind="flag file")[0] if data is not None else None
     code = f"export-{target}"
     return [
@@ -54,10 +58,20 @@ def export(flagset: FlagSet, target: str, environment: str) -> Export:
     problems = list(flagset.errors_in(environment))
     flags = flagset.in_environment(environment)
     for flag in flags:
-        problems += unsupported(flagset, flag, target)
+        problems += unsupported(flagset.snapshot, flag, target)
     if problems:
         return Export(target, environment, None, tuple(problems))
     document = TARGETS[target].document(
         flags, flag_set_id=flagset.flag_set_id(environment), version=flagset.commit
     )
     return Export(target, environment, document, ())
+
+
+def exportable(repo: Repository) -> Iterator[Diagnostic]:
+    """`flagbot validate`'s check: with `exports: [flagd, unleash]` in flagbot.yml, every flag
+    must be expressible in each listed format, so a merge never breaks the published files."""
+    if repo.policy is None:
+        return
+    for target in repo.policy.exports:
+        for flag in repo.flags:
+            yield from unsupported(repo.snapshot, flag, target)

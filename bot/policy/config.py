@@ -31,8 +31,9 @@ from bot.yamlsafe import Path, load_mapping
 POLICY_PATH = ".github/flagbot.yml"
 POLICY_FIELDS = (
     "roles", "require", "merge_method", "notify_on_complete", "notifications", "rollout",
-    "default_environment", "environments",
+    "default_environment", "environments", "exports",
 )  # fmt: skip
+EXPORT_TARGETS = ("flagd", "unleash")  # bot.exports.TARGETS: what `exports:` may list
 REQUIRE_FIELDS = ("default", "environments", "change_types", "rules")
 REQUIRE_RULE_FIELDS = ("name", "when", "roles")
 WHEN_FIELDS = ("environment", "change_type", "enabled")
@@ -108,6 +109,7 @@ class _PolicyReader:
         notify = f.boolean(m.get("notify_on_complete", True), ("notify_on_complete",))
         channels = self.read_channels(m["notifications"]) if "notifications" in m else ()
         rollout = self.read_rollout(m["rollout"]) if "rollout" in m else RolloutDefaults()
+        exports = self.read_exports(m["exports"]) if "exports" in m else ()
         if not f.ok:
             return None
         return Policy(
@@ -119,6 +121,7 @@ class _PolicyReader:
             notify_on_complete=notify,  # type: ignore[arg-type]
             channels=channels,
             rollout=rollout,  # type: ignore[arg-type]
+            exports=exports,
         )
 
     # -- roles and environments -------------------------------------------------------------
@@ -452,6 +455,14 @@ class _PolicyReader:
         if stages is None or every is None:
             return None
         return RolloutDefaults(stages, every)
+
+    def read_exports(self, value: Any) -> tuple[str, ...]:
+        """The export formats every flag must be expressible in (`flagbot validate` checks)."""
+        targets = self.f.strings(value, ("exports",), single_ok=True) or ()
+        for i, target in enumerate(targets):
+            self.f.choice(target, ("exports",) if isinstance(value, str) else ("exports", i),
+                          EXPORT_TARGETS)  # fmt: skip
+        return targets
 
 
 def _a(word: str) -> str:

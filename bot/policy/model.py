@@ -74,6 +74,7 @@ class Policy:
     notify_on_complete: bool = True
     channels: tuple[Channel, ...] = ()
     rollout: RolloutDefaults = field(default_factory=RolloutDefaults)
+    exports: tuple[str, ...] = ()  # flagd, unleash: formats every flag must be expressible in
 
     def required_roles(
         self, environment: str, change_type: ChangeType, enabled_after: bool | None

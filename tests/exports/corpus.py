@@ -45,7 +45,7 @@ def corpus_files() -> dict[str, dict[str, Any]]:
     """Flag key -> flag file content, all in the default environment."""
     files: dict[str, dict[str, Any]] = {}
     for type_ in TYPE_VALUES:
-        default, value, third = TYPE_VALUES[type_]
+        default, _value, third = TYPE_VALUES[type_]
         t = type_[:4]
         files[f"{t}-static"] = _flag(type_)
         files[f"{t}-killed"] = _flag(type_, enabled=False, rollout={"percentage": 50})

@@ -37,10 +37,7 @@ def flagd_validator() -> jsonschema.Draft7Validator:
 def test_flagd_export_of_the_corpus_and_this_repository_is_valid_against_flagds_schema():
     validator = flagd_validator()
     this_repo = FlagSet.from_snapshot(
-        {
-            str(p.relative_to(ROOT)): p.read_bytes()
-            for p in (ROOT / "flags").rglob("*.yaml")
-        }
+        {str(p.relative_to(ROOT)): p.read_bytes() for p in (ROOT / "flags").rglob("*.yaml")}
     )
     for flagset, env in ((corpus_flagset(), "production"), (this_repo, "production"),
                          (this_repo, "staging")):  # fmt: skip
@@ -109,7 +106,7 @@ def test_an_invalid_flag_file_refuses_the_whole_environment():
     result = export(flagset, "unleash", "production")
     assert result.document is None
     assert result.problems[0].path == "flags/b.yaml"
-    assert "production.unleash.json" == result.filename
+    assert result.filename == "production.unleash.json"
 
 
 def test_boolean_partial_rollout_of_false_is_refused_by_unleash_only():
@@ -163,3 +160,30 @@ def test_eval_command_explains_the_outcome(tmp_path, capsys, monkeypatch):
     assert main(["eval", "nope"]) == 1
     assert "no flag 'nope'" in capsys.readouterr().err
     assert main(["eval", "new_checkout_flow", "--context", "oops"]) == 2
+
+
+POLICY = b"""roles: {manager: ["@acme/m"], qa: ["@acme/q"]}
+exports: [flagd, unleash]
+"""
+
+
+def test_validate_refuses_what_a_listed_export_cannot_express():
+    from bot.validation import validate_snapshot
+
+    snapshot = {".github/flagbot.yml": POLICY, "flags/beta.yaml": REGEX_FLAG}
+    found = [d for d in validate_snapshot(snapshot).diagnostics if d.code.startswith("export-")]
+    assert [(d.path, d.line, d.code) for d in found] == [
+        ("flags/beta.yaml", 5, "export-flagd"),
+        ("flags/beta.yaml", 5, "export-unleash"),
+    ]
+    without = {".github/flagbot.yml": POLICY.replace(b"[flagd, unleash]", b"[]"),
+               "flags/beta.yaml": REGEX_FLAG}  # fmt: skip
+    assert not [d for d in validate_snapshot(without).diagnostics if d.code.startswith("export")]
+
+
+def test_exports_lists_only_known_formats():
+    from bot.policy.config import load_policy
+
+    policy, problems = load_policy(POLICY.replace(b"unleash]", b"launchdarkly]"))
+    assert policy is None
+    assert problems[0].line == 2 and "launchdarkly" in problems[0].message

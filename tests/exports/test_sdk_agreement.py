@@ -7,6 +7,7 @@ so only its share and its nesting (5 ⊂ 25 ⊂ 50 ⊂ 75 ⊂ 100) are checked.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def test_flagd_reaches_the_share_and_only_adds_subjects_as_the_rollout_grows(tmp
         share = 100 * len(cohorts[pct]) / len(keys)
         assert abs(share - pct) <= 1, (pct, share)
     stages = sorted(cohorts)
-    for small, large in zip(stages, stages[1:], strict=False):
+    for small, large in itertools.pairwise(stages):
         assert cohorts[small] <= cohorts[large], (small, large)
     # flagd's buckets are its own: the 25 % cohorts overlap no more than chance would make them
     flagbot_25 = {k for k in keys if bucket("new_checkout_flow", k) <= 25}
