@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.exports.access import ReadTokens, TokenConfigError
 from bot.gh.retry import DEFAULT_POLICY, RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
+NO_READ_TOKENS = ReadTokens()
 DEFAULT_MAX_BODY = 5 * 1024 * 1024  # GitHub caps payloads at 25 MB; flag events are ~30 KB
 
 
@@ -29,6 +31,7 @@ class ServiceConfig:
     channel_env: Mapping[str, str] | None = None  # where channel URLs are looked up
     retry: RetryPolicy = DEFAULT_POLICY
     announce_grace: float = 60.0  # see Reconciler.announce_grace
+    read_tokens: ReadTokens = NO_READ_TOKENS  # FLAGBOT_READ_TOKENS: who may read the exports
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:
@@ -69,7 +72,12 @@ class ServiceConfig:
             raise ConfigError(
                 f"FLAGBOT_MAX_BODY / FLAGBOT_WORKERS must be integers: {exc}"
             ) from None
+        try:
+            read_tokens = ReadTokens.parse(env.get("FLAGBOT_READ_TOKENS", ""))
+        except TokenConfigError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
+            read_tokens=read_tokens,
             webhook_secret=secret,
             api_url=(env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
             token=None if app_id else token,

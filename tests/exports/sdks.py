@@ -4,8 +4,8 @@ a file, and the Unleash SDK bootstrapped from a document (no server, no metrics)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +87,34 @@ def unleash_reading(document: dict[str, Any], cache_dir: Path) -> Iterator[Unlea
         yield Unleash(client)
     finally:
         client.destroy()
+
+
+class PollingUnleash(Unleash):
+    async def poll(self) -> None:
+        """One poll now (the SDK's own timer is set far off so tests never wait on it).
+        Private to the pinned SDK version: its polling connector's fetch."""
+        await self.client._connector._fetch_and_load()
+
+
+@asynccontextmanager
+async def served_by_unleash_polling(
+    url: str, token: str, cache_dir: Path
+) -> AsyncIterator[PollingUnleash]:
+    """The real async Unleash SDK reading `flagbot serve` over HTTP (`url` ends in /api)."""
+    from UnleashClient import AsyncUnleashClient
+
+    client = AsyncUnleashClient(
+        url=url,
+        app_name="flagbot-tests",
+        refresh_interval=3600,
+        disable_metrics=True,
+        disable_registration=True,
+        custom_headers={"Authorization": token},  # as Unleash SDKs send it: no Bearer
+        cache=FileCache("flagbot-polling", directory=str(cache_dir)),
+    )
+    await client.initialize_client()
+    try:
+        assert client.feature_definitions(), "the SDK read no features from flagbot serve"
+        yield PollingUnleash(client)
+    finally:
+        await client.destroy()
