@@ -8,10 +8,8 @@ files that silently lacks a flag.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 HELP = "write the flags as flagd or Unleash files, one per environment (for applications)"
 
@@ -34,14 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", dest="commit", help="recorded version (default: HEAD)")
 
 
-def encode(document: dict[str, Any]) -> bytes:
-    """Stable bytes: the same flags give the same file, so publishing can skip no-ops."""
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
-
-
 def run(args: argparse.Namespace) -> int:
     from bot.diagnostics import format_text
-    from bot.exports import export
+    from bot.exports import encode, export
     from bot.local.checkout import CheckoutError, load_checkout
 
     try:
@@ -62,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         assert result.document is not None
         target = out / result.filename
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(encode(result.document))
+        tmp.write_bytes(encode(result.document, indent=2))
         tmp.replace(target)  # atomic: a file-watching flagd never reads half a file
         print(f"wrote {target}")
     return 0

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from bot.diagnostics import Diagnostic
 from bot.exports import flagd, unleash
 from bot.exports.flagset import FlagSet
@@ -33,6 +35,13 @@ class Export:
     @property
     def filename(self) -> str:
         return f"{self.environment}{TARGETS[self.target].SUFFIX}"
+
+
+def encode(document: dict[str, Any], *, indent: int = 0) -> bytes:
+    """The document as UTF-8 JSON, keys in the order built (stable: the same flags give the
+    same bytes, so an unchanged export is a no-op for publishing and for ETags)."""
+    data = msgspec.json.encode(document)
+    return msgspec.json.format(data, indent=indent) + b"\n" if indent else data
 
 
 def unsupported(snapshot: Mapping[str, bytes], flag: Flag, target: str) -> list[Diagnostic]:

@@ -20,7 +20,6 @@ flagd has no regular expressions (`matches`), and its object flags hold JSON obj
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,7 +58,14 @@ def unsupported(flag: Flag) -> list[tuple[Path, str]]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    """Equal as JSON values: True is not 1, and 1 is not 1.0 (flagd would serve either)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def _var(rule: TargetingRule) -> dict[str, Any]:

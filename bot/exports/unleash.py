@@ -113,6 +113,8 @@ def _strategy(
 
 def _payload(flag: Flag, value: Any) -> dict[str, Any]:
     kind = _PAYLOAD_TYPES[flag.type]
+    if kind == "number":  # int or finite float (the loader refuses NaN): JSON's spelling
+        return {"type": kind, "value": str(value) if isinstance(value, int) else repr(value)}
     return {"type": kind, "value": value if kind == "string" else json.dumps(value)}
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -30,7 +29,7 @@ import msgspec
 from aiohttp import web
 from cachetools import LRUCache
 
-from bot.exports import TARGETS, export
+from bot.exports import TARGETS, encode, export
 from bot.exports.access import Grant
 from bot.exports.flagset import FlagSet
 from bot.flags.location import is_flag_path
@@ -143,7 +142,7 @@ class ExportServer:
             log.error("cannot export %s %s:%s at %s: %s", target, repo, environment,
                       flagset.commit, shown)  # fmt: skip
             return self.last_good.get(good)
-        data = json.dumps(result.document, separators=(",", ":")).encode()
+        data = encode(result.document)
         body = Body(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"', flagset.commit or "")
         self.bodies[key] = body
         self.last_good[good] = body
