@@ -14,7 +14,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "environment: FLAGBOT_WEBHOOK_SECRET (required); GITHUB_APP_ID with "
         "GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH, or GITHUB_TOKEN; GITHUB_API_URL "
-        "(default https://api.github.com); the channel variables named in .github/flagbot.yml"
+        "(default https://api.github.com); the channel variables named in .github/flagbot.yml; "
+        "FLAGBOT_READ_TOKENS (TOKEN=OWNER/REPO[/ENV], ...: who may read the flags at "
+        "/flags/<owner>/<repo>/<env>.flagd.json and /api/client/features)"
     )
 
 

@@ -2,7 +2,8 @@
 and Unleash read them.
 
 - `GET /flags/<owner>/<repo>/<env>.flagd.json` (flagd's HTTP sync; `.unleash.json` too)
-- `GET /api/client/features` (Unleash SDKs: the token says which repository and environment)
+- `GET /api/client/features` (Unleash SDKs: the token says which repository and environment;
+  their `POST /api/client/register` and `/api/client/metrics` are acknowledged and dropped)
 
 Read access is by the tokens of `FLAGBOT_READ_TOKENS` (`bot.exports.access`), checked before
 GitHub is asked anything. The flags are read through the App installation, so private
@@ -34,6 +35,7 @@ from bot.exports.access import Grant
 from bot.exports.flagset import FlagSet
 from bot.flags.location import is_flag_path
 from bot.gh.errors import NotOurs
+from bot.gh.heads import branch_head, default_branch, files_at
 from bot.policy.config import POLICY_PATH
 
 if TYPE_CHECKING:
@@ -42,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("flagbot.exports")
 
 FRESHNESS = 5.0  # seconds a default branch head is trusted without asking GitHub again
-CONCURRENT_READS = 8  # blob reads in flight while a commit's flag files are fetched
 _SUFFIXES = {module.SUFFIX: target for target, module in TARGETS.items()}
 
 
@@ -58,6 +59,10 @@ class _Push(msgspec.Struct):
 
 
 _PUSH = msgspec.json.Decoder(_Push)
+
+
+def _read_by_flagbot(path: str) -> bool:
+    return is_flag_path(path) or path == POLICY_PATH
 
 
 class ExportServer:
@@ -92,11 +97,8 @@ class ExportServer:
             return known[0]
         gw = await self.service.gateway_for(repo, None)
         if key not in self.branches:
-            data = await gw.gh.getitem(f"/repos/{repo}", oauth_token=gw.token)
-            self.branches[key] = data["default_branch"]
-        branch = self.branches[key]
-        ref = await gw.gh.getitem(f"/repos/{repo}/git/ref/heads/{branch}", oauth_token=gw.token)
-        sha = ref["object"]["sha"]
+            self.branches[key] = await default_branch(gw)
+        sha = await branch_head(gw, self.branches[key])
         self.heads[key] = (sha, self.clock())
         return sha
 
@@ -109,18 +111,7 @@ class ExportServer:
             if cached is not None:
                 return cached
             gw = await self.service.gateway_for(repo, None)
-            blobs = await gw.blobs(head)
-            if blobs is None:
-                raise RuntimeError(f"GitHub truncated the file listing of {repo} at {head}")
-            wanted = {p: s for p, s in blobs.items() if is_flag_path(p) or p == POLICY_PATH}
-            gate = asyncio.Semaphore(CONCURRENT_READS)
-
-            async def read(sha: str) -> bytes:
-                async with gate:
-                    return await gw.blob(sha)
-
-            datas = await asyncio.gather(*(read(s) for s in wanted.values()))
-            snapshot = dict(zip(wanted, datas, strict=True))
+            snapshot = await files_at(gw, head, _read_by_flagbot)
             flagset = FlagSet.from_snapshot(snapshot, repo=repo, commit=head)
             self.flagsets[(repo.casefold(), head)] = flagset
             return flagset
@@ -213,6 +204,13 @@ def register(app: web.Application, service: Service) -> None:
                 return web.json_response({"error": "GitHub could not be read"}, status=502)
         return await _answer(request, server, scope.repo, "unleash", environment)
 
+    async def unleash_report(request: web.Request) -> web.Response:
+        """SDKs register and send metrics unless told not to: acknowledged, not kept, so an
+        SDK with its default settings runs quietly against flagbot."""
+        if server.tokens.scope_of(request.headers.get("Authorization")) is None:
+            return _refused(Grant(401))
+        return web.Response(status=202)
+
     @web.middleware
     async def refresh_on_push(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -233,4 +231,6 @@ def register(app: web.Application, service: Service) -> None:
 
     app.router.add_get("/flags/{owner}/{repo}/{file}", flag_file)
     app.router.add_get("/api/client/features", unleash_features)
+    app.router.add_post("/api/client/register", unleash_report)
+    app.router.add_post("/api/client/metrics", unleash_report)
     app.middlewares.append(refresh_on_push)

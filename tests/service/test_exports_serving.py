@@ -103,6 +103,16 @@ async def test_a_merged_change_is_served_after_the_push_event(stack):
     assert b'["value",60000]' in body
 
 
+async def test_unleash_registration_and_metrics_are_acknowledged_for_token_holders(stack):
+    for path in ("/api/client/register", "/api/client/metrics"):
+        async with stack.http.post(stack.base + path, json={}) as resp:
+            assert resp.status == 401
+        async with stack.http.post(
+            stack.base + path, json={}, headers={"Authorization": PROD}
+        ) as resp:
+            assert resp.status == 202
+
+
 async def test_unknown_environment_and_non_export_paths_are_404(stack):
     assert (await stack.get(f"/flags/{REPO}/nowhere.flagd.json", WIDE))[0] == 404
     assert (await stack.get(f"/flags/{REPO}/production.txt", WIDE))[0] == 404
