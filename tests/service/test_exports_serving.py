@@ -159,3 +159,20 @@ async def test_the_real_unleash_sdk_polling_serve_gets_what_flagbot_eval_gives(s
         assert {sdk.value("string", "checkout_banner_text", u, {}) for u in users} == {
             banner.default
         }
+
+
+async def test_the_real_unleash_sdk_polling_serve_agrees_on_the_whole_corpus(tmp_path):
+    from tests.exports.corpus import contexts, corpus_snapshot
+    from tests.exports.sdks import served_by_unleash_polling
+    from tests.exports.test_sdk_agreement import same
+
+    snapshot = corpus_snapshot()
+    flagset = FlagSet.from_snapshot(snapshot)
+    data = seed({p: v.decode() for p, v in snapshot.items()})
+    async for s in stack_for(data):
+        async with served_by_unleash_polling(s.base + "/api", PROD, tmp_path) as sdk:
+            for flag in flagset.flags:
+                for key, attrs in contexts():
+                    got = sdk.value(flag.type, flag.key, key, attrs)
+                    expected = evaluate(flag, key, attrs).value
+                    assert same(got, expected), (flag.key, key, attrs, got, expected)
