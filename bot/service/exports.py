@@ -118,8 +118,18 @@ class ExportServer:
 
     async def body(self, repo: str, target: str, environment: str) -> Body | None:
         """The document's bytes for the head, or the last good one when the head's files
-        cannot be exported; None when the environment has no flags at all."""
-        flagset = await self.flagset(repo)
+        cannot be exported or GitHub cannot be read; None when the environment has no flags
+        at all."""
+        good = (repo.casefold(), target, environment)
+        try:
+            flagset = await self.flagset(repo)
+        except NotOurs:
+            raise
+        except Exception:
+            if good not in self.last_good:
+                raise
+            log.exception("could not read %s; serving its last good %s file", repo, target)
+            return self.last_good[good]
         key = (repo.casefold(), flagset.commit or "", target, environment)
         cached = self.bodies.get(key)
         if cached is not None:
@@ -127,7 +137,6 @@ class ExportServer:
         if environment not in flagset.environments and environment != (flagset.default_environment):
             return None
         result = export(flagset, target, environment)
-        good = (repo.casefold(), target, environment)
         if result.document is None:
             shown = "; ".join(str(d) for d in result.problems[:5])
             log.error("cannot export %s %s:%s at %s: %s", target, repo, environment,

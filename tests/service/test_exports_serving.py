@@ -130,6 +130,16 @@ async def test_an_unexportable_head_keeps_serving_the_last_good_file(stack):
     assert (status, body) == (200, good)
 
 
+async def test_while_github_fails_the_last_good_file_is_served(stack):
+    _, _, good = await stack.get(FLAGD, PROD)
+    stack.sandbox.app[EXPORTS].freshness = 0.0  # ask GitHub on every request
+    stack.sandbox.emulator.faults.fail("GET /repos/{owner}/{repo}/git/ref/{ref}", 503, times=None)
+    status, _, body = await stack.get(FLAGD, PROD)
+    assert (status, body) == (200, good)
+    # a file never served before has nothing to fall back on
+    assert (await stack.get(f"/flags/{REPO}/staging.flagd.json", WIDE))[0] == 502
+
+
 async def test_private_repository_is_served_through_the_app():
     data = seed()
     data["repos"][0]["private"] = True
