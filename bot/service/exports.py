@@ -141,7 +141,10 @@ class ExportServer:
             shown = "; ".join(str(d) for d in result.problems[:5])
             log.error("cannot export %s %s:%s at %s: %s", target, repo, environment,
                       flagset.commit, shown)  # fmt: skip
-            return self.last_good.get(good)
+            fallback = self.last_good.get(good)
+            if fallback is not None:  # until the next commit: logged once, not per poll
+                self.bodies[key] = fallback
+            return fallback
         data = encode(result.document)
         body = Body(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"', flagset.commit or "")
         self.bodies[key] = body
