@@ -22,6 +22,7 @@ import argparse
 import gc
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -279,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--subjects", type=int, default=3000)
     args = parser.parse_args(argv)
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average {load} on {os.cpu_count()} CPUs (other work moves every number)")
     ok = bench_export(args.flags, args.rounds)
     ok = bench_evaluation(args.subjects, args.rounds) and ok
     return 0 if ok else 1
