@@ -29,9 +29,16 @@ class FlagSet:
     def from_snapshot(
         cls, snapshot: Mapping[str, bytes], *, repo: str | None = None, commit: str | None = None
     ) -> FlagSet:
-        from bot.validation import validate_snapshot  # late: validation's checks import us
+        from bot.validation import (  # late: validation's checks import this package
+            declared_environments,
+            duplicate_keys,
+            validate_snapshot,
+        )
 
-        checked = validate_snapshot(snapshot, checks=(), require_policy=False)
+        # The cross-file checks an export depends on (one file per key, known environments);
+        # CODEOWNERS and approvals are the pull request's business, not an application's.
+        checks = (duplicate_keys, declared_environments)
+        checked = validate_snapshot(snapshot, checks=checks, require_policy=False)
         repository = checked.repository
         envs = sorted({loc.environment for loc in repository.locations})
         return cls(

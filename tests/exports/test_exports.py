@@ -109,6 +109,13 @@ def test_an_invalid_flag_file_refuses_the_whole_environment():
     assert result.filename == "production.unleash.json"
 
 
+def test_two_files_for_one_key_refuse_the_export():
+    flagset = FlagSet.from_snapshot({"flags/a.yaml": b"name: A\n", "flags/a.yml": b"name: B\n"})
+    result = export(flagset, "flagd", "production")
+    assert result.document is None
+    assert {p.code for p in result.problems} == {"duplicate-flag"}
+
+
 def test_boolean_partial_rollout_of_false_is_refused_by_unleash_only():
     body = b"name: X\ndefault: true\nvalue: false\nrollout: {percentage: 30}\n"
     flagset = FlagSet.from_snapshot({"flags/x.yaml": body})
