@@ -30,6 +30,7 @@ from bot.service import events, exports
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
 from bot.service.intake import Accepted, Rejected, check_delivery
+from bot.service.membership import affected_pulls
 from bot.service.queue import KeyedQueue
 from bot.service.reconcile import Outcome, Reconciler
 
@@ -189,11 +190,13 @@ class Service:
             return
         try:
             event = parse_event(delivery)
-            found: list[events.Work | events.BaseChanged] = []
+            found: list[events.Work | events.BaseChanged | events.TeamChanged] = []
             await events.router.dispatch(event, found.append)
             for item in found:
                 if isinstance(item, events.BaseChanged):
                     await self._base_changed(item)
+                elif isinstance(item, events.TeamChanged):
+                    await self._team_changed(item)
                 else:
                     self._submit(item)
         except Exception:  # a malformed but signed payload: log it, keep serving
@@ -215,6 +218,14 @@ class Service:
             log.warning("ignored a push to %s:%s: %s", item.repo, item.branch, exc)
         except Exception:
             log.exception("could not list pull requests into %s:%s", item.repo, item.branch)
+
+    async def _team_changed(self, item: events.TeamChanged) -> None:
+        try:
+            gw = await self.gateway_for("", item.installation_id)
+            for work in await affected_pulls(gw, item, self.reconciler.owner_teams):
+                self._submit(work)
+        except Exception:
+            log.exception("could not re-decide pull requests after %s changed", item.teams)
 
     async def _work(self, key: Hashable) -> None:
         repo, number = key  # type: ignore[misc]
@@ -305,6 +316,7 @@ def make_app(config: ServiceConfig) -> web.Application:
             return web.json_response({"error": "payload too large"}, status=413)
         result = check_delivery(request.headers, body, config.webhook_secret, config.max_body)
         if isinstance(result, Rejected):
+            log.warning("refused a delivery (%d): %s", result.status, result.reason)
             return web.json_response({"error": result.reason}, status=result.status)
         service.accept(result)
         return acknowledgement(result.delivery_id)
