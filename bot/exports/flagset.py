@@ -7,7 +7,7 @@ GitHub give the same answer. Pure: the callers read the files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.diagnostics import Diagnostic
@@ -27,8 +27,15 @@ class FlagSet:
 
     @classmethod
     def from_snapshot(
-        cls, snapshot: Mapping[str, bytes], *, repo: str | None = None, commit: str | None = None
+        cls,
+        snapshot: Mapping[str, bytes],
+        *,
+        repo: str | None = None,
+        commit: str | None = None,
+        not_regular: Iterable[Diagnostic] = (),
     ) -> FlagSet:
+        """`not_regular`: the symlinks and submodules under flags/ the reader left out
+        (`bot.flags.filemode`); each refuses the exports of its environment."""
         from bot.validation import (  # late: validation's checks import this package
             declared_environments,
             duplicate_keys,
@@ -43,7 +50,7 @@ class FlagSet:
         envs = sorted({loc.environment for loc in repository.locations})
         return cls(
             repository.flags,
-            checked.diagnostics,
+            checked.diagnostics + tuple(not_regular),
             repository.default_environment,
             tuple(envs),
             repo,

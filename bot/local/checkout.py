@@ -39,6 +39,7 @@ def load_checkout(
     """The checkout at or above `start` (default: the current directory). `repo` defaults to
     GITHUB_REPOSITORY (set in Actions), `commit` to HEAD."""
     from bot.commands.validate import find_root, read_snapshot
+    from bot.local.filemodes import checkout_problems
 
     here = (start or Path.cwd()).resolve()
     root = find_root(here)
@@ -52,4 +53,5 @@ def load_checkout(
         read_snapshot(root),
         repo=repo or env.get("GITHUB_REPOSITORY") or None,
         commit=commit or head_commit(root),
+        not_regular=checkout_problems(root),  # read_snapshot never follows them
     )

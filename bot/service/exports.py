@@ -33,9 +33,10 @@ from cachetools import LRUCache
 from bot.exports import TARGETS, encode, export
 from bot.exports.access import Grant
 from bot.exports.flagset import FlagSet
-from bot.flags.location import is_flag_path
+from bot.flags.filemode import tree_problems
+from bot.flags.location import FLAGS_DIR, is_flag_path
 from bot.gh.errors import NotOurs
-from bot.gh.heads import branch_head, default_branch, files_at
+from bot.gh.heads import branch_head, default_branch, files_at, odd_modes
 from bot.policy.config import POLICY_PATH
 
 if TYPE_CHECKING:
@@ -111,8 +112,11 @@ class ExportServer:
             if cached is not None:
                 return cached
             gw = await self.service.gateway_for(repo, None)
-            snapshot = await files_at(gw, head, _read_by_flagbot)
-            flagset = FlagSet.from_snapshot(snapshot, repo=repo, commit=head)
+            odd = await odd_modes(gw, head, FLAGS_DIR)  # symlinks, submodules: refused
+            snapshot = await files_at(gw, head, _read_by_flagbot, skip=odd)
+            flagset = FlagSet.from_snapshot(
+                snapshot, repo=repo, commit=head, not_regular=tree_problems(odd)
+            )
             self.flagsets[(repo.casefold(), head)] = flagset
             return flagset
 

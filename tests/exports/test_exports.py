@@ -153,6 +153,16 @@ def test_export_command_writes_nothing_when_a_target_cannot_express_a_flag(tmp_p
     assert not (tmp_path / "out").exists()
 
 
+def test_export_command_refuses_a_symlinked_flag(tmp_path):
+    (tmp_path / "flags").mkdir()
+    (tmp_path / "flags" / "real.yaml").write_bytes(b"name: Real\n")
+    (tmp_path / "flags" / "alias.yaml").symlink_to("real.yaml")
+    done = run_cli(["export", "--format", "flagd", "--out", "out"], tmp_path)
+    assert done.returncode == 1
+    assert "flags/alias.yaml is a symlink" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_eval_command_explains_the_outcome(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["eval", "checkout_banner_text", "--context", "email=a@acme.example"]) == 0

@@ -130,6 +130,24 @@ async def test_an_unexportable_head_keeps_serving_the_last_good_file(stack):
     assert (status, body) == (200, good)
 
 
+async def test_a_symlink_under_flags_is_never_read_as_a_flag(stack, caplog):
+    _, _, good = await stack.get(FLAGD, PROD)
+    stack.sandbox.app[EXPORTS].freshness = 0.0
+    admin = stack.sandbox.emulator.person("admin")
+    tip = admin.get(f"/repos/{REPO}/git/ref/heads/main")["object"]["sha"]
+    tree = admin.get(f"/repos/{REPO}/git/commits/{tip}")["tree"]["sha"]
+    link = {"path": "flags/alias.yaml", "mode": "120000", "type": "blob",
+            "content": "checkout_banner_text.yaml"}  # fmt: skip
+    made = admin.call("POST", f"/repos/{REPO}/git/trees", {"base_tree": tree, "tree": [link]})
+    body = {"message": "alias", "tree": made["sha"], "parents": [tip]}
+    commit = admin.call("POST", f"/repos/{REPO}/git/commits", body)
+    admin.call("PATCH", f"/repos/{REPO}/git/refs/heads/main", {"sha": commit["sha"]})
+    status, headers, served = await stack.get(FLAGD, PROD)
+    assert (status, served) == (200, good)  # refused: the last good file stays
+    assert headers["X-Flagbot-Commit"] == tip
+    assert "flags/alias.yaml is a symlink" in caplog.text
+
+
 async def test_while_github_fails_the_last_good_file_is_served(stack):
     _, _, good = await stack.get(FLAGD, PROD)
     stack.sandbox.app[EXPORTS].freshness = 0.0  # ask GitHub on every request
