@@ -3,7 +3,6 @@ a file, and the Unleash SDK bootstrapped from a document (no server, no metrics)
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.exports import unleash
+from bot.exports import encode, unleash
 
 try:
     from openfeature import api
@@ -73,8 +72,11 @@ class Unleash:
 
 @contextmanager
 def unleash_reading(document: dict[str, Any], cache_dir: Path) -> Iterator[Unleash]:
+    """The SDK bootstrapped from the export as `flagbot export` writes it to a file."""
+    path = cache_dir / "production.unleash.json"
+    path.write_bytes(encode(document, indent=2))
     cache = FileCache("flagbot-tests", directory=str(cache_dir))
-    cache.bootstrap_from_dict(json.loads(json.dumps(document)))
+    cache.bootstrap_from_file(path)
     client = UnleashClient(
         url="http://127.0.0.1:9/api",  # never contacted: fetch_toggles=False
         app_name="flagbot-tests",

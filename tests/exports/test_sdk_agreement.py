@@ -8,12 +8,11 @@ so only its share and its nesting (5 ⊂ 25 ⊂ 50 ⊂ 75 ⊂ 100) are checked.
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 
 import pytest
 
-from bot.exports import export
+from bot.exports import encode, export
 from bot.exports.flagset import FlagSet
 from bot.flags.evaluate import bucket, evaluate
 from tests.exports.corpus import contexts, corpus_flagset
@@ -29,7 +28,7 @@ def flagset() -> FlagSet:
 
 def write(tmp: Path, document: dict) -> Path:
     path = tmp / "production.flagd.json"
-    path.write_text(json.dumps(document))
+    path.write_bytes(encode(document, indent=2))  # as `flagbot export` writes it
     return path
 
 
