@@ -48,3 +48,24 @@ def test_no_tokens_means_nobody_reads():
     tokens = ReadTokens.parse("")
     assert not tokens
     assert tokens.grant(f"Bearer {A}", "acme/flags", "production").status == 401
+
+
+def test_every_configured_token_is_compared_in_constant_time(monkeypatch):
+    """No early exit and no dict lookup on the secret: each presented token is compared with
+    hmac.compare_digest against every configured one, found or not."""
+    import bot.exports.access as access
+
+    tokens = ReadTokens.parse(" ".join(f"{c * 24}=acme/r{i}" for i, c in enumerate("abcde")))
+    calls: list[tuple[bytes, bytes]] = []
+    real = access.hmac.compare_digest
+
+    def counting(a: bytes, b: bytes) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(access.hmac, "compare_digest", counting)
+    for presented in ("a" * 24, "e" * 24, "z" * 24):
+        calls.clear()
+        tokens.scope_of(f"Bearer {presented}")
+        assert len(calls) == 5
+        assert all(len(a) == len(b) == 32 for a, b in calls)  # digests: equal lengths
