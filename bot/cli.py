@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "eval",
     "export",
     "rollout",
+    "guard",
     "serve",
     "replay",
     "demo",
