@@ -18,6 +18,7 @@ attributes are context properties of the same name, as strings.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -97,13 +98,16 @@ def constraint(rule: TargetingRule, *, inverted: bool = False) -> dict[str, Any]
 def _strategy(
     constraints: list[dict[str, Any]], percentage: float | None, key: str
 ) -> dict[str, Any]:
-    """`default` (everyone the constraints let through) or a `flexibleRollout`."""
+    """`default` (everyone the constraints let through) or a `flexibleRollout`.
+
+    Unleash reads `rollout` as a whole number (12.5 would serve nobody); buckets are whole
+    numbers too, so bucket <= 12.5 is bucket <= 12: the floor is exact."""
     if percentage is None:
         return {"name": "default", "parameters": {}, "constraints": constraints}
     return {
         "name": "flexibleRollout",
         "parameters": {
-            "rollout": f"{percentage:g}",
+            "rollout": str(math.floor(percentage)),
             "stickiness": STICKINESS,
             "groupId": key,
         },

@@ -33,7 +33,7 @@ TYPE_VALUES: dict[str, tuple[Any, Any, Any]] = {
     "number": (0, 2.5, 7),
     "json": ({"layout": "old"}, {"layout": "new", "cols": 2}, {"layout": "staff"}),
 }
-PARTIAL = (5, 25, 50, 75)
+PARTIAL = (5, 25, 50, 75, 0.5, 12.5, 99.9)
 
 
 def _flag(type_: str, **fields: Any) -> dict[str, Any]:
@@ -52,7 +52,8 @@ def corpus_files() -> dict[str, dict[str, Any]]:
         files[f"{t}-inactive"] = _flag(type_, status="inactive", rollout={"percentage": 100})
         files[f"{t}-archived"] = _flag(type_, status="archived")
         for pct in (0, *PARTIAL, 100):
-            files[f"{t}-pct{pct}"] = _flag(type_, rollout={"percentage": pct})
+            name = str(pct).replace(".", "_")
+            files[f"{t}-pct{name}"] = _flag(type_, rollout={"percentage": pct})
         for op, (values, _, _) in OPERATOR_CASES.items():
             serve = third if type_ != "boolean" else True
             rules = [{"name": op, "attribute": "attr", "operator": op, "values": values,

@@ -102,3 +102,13 @@ def test_flagd_reaches_the_share_and_only_adds_subjects_as_the_rollout_grows(tmp
     flagbot_25 = {k for k in keys if bucket("new_checkout_flow", k) <= 25}
     overlap = len(flagbot_25 & cohorts[25]) / len(cohorts[25])
     assert overlap < 0.5
+
+
+@pytest.mark.parametrize("percentage", [0.5, 12.5, 33.333, 99.9])
+def test_unleash_is_exact_for_fractional_percentages_too(percentage, tmp_path):
+    flag = rollout_flagset(percentage).flags[0]
+    document = export(rollout_flagset(percentage), "unleash", ENV).document
+    keys = [f"user-{i}" for i in range(10_000)]
+    with unleash_reading(document, tmp_path) as sdk:
+        got = [sdk.client.is_enabled("new_checkout_flow", {"userId": k}) for k in keys]
+    assert got == [evaluate(flag, k).value for k in keys]
