@@ -43,12 +43,23 @@ _OPERATORS = {
     "lte": "NUM_LTE",
 }
 _PAYLOAD_TYPES = {"string": "string", "number": "number", "json": "json"}
+# Context fields Unleash fills itself (SDK settings, the clock, the stickiness id): a rule on
+# an attribute of that name would not see the subject's property.
+RESERVED_FIELDS = ("userId", "sessionId", "remoteAddress", "environment", "appName", "currentTime")
 
 
 def unsupported(flag: Flag) -> list[tuple[Path, str]]:
     """What Unleash cannot express in this flag: (field, why) pairs."""
     problems: list[tuple[Path, str]] = []
     for i, rule in enumerate(flag.rules):
+        if rule.attribute in RESERVED_FIELDS:
+            problems.append(
+                (
+                    ("rules", i, "attribute"),
+                    f"rule {rule.name!r}: Unleash fills `{rule.attribute}` itself, so the "
+                    "subject's attribute would not be tested; use another attribute name",
+                )
+            )
         if rule.operator not in _OPERATORS:
             problems.append(
                 (

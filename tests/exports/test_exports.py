@@ -99,6 +99,14 @@ def test_a_regex_rule_is_refused_at_its_line(target):
     assert "regular expressions" in problem.message
 
 
+def test_unleash_refuses_rules_on_the_context_fields_it_fills_itself():
+    body = REGEX_FLAG.replace(b"email", b"environment").replace(b"matches", b"in")
+    flagset = FlagSet.from_snapshot({"flags/beta.yaml": body})
+    assert export(flagset, "flagd", "production").document is not None
+    (problem,) = export(flagset, "unleash", "production").problems
+    assert problem.line == 4 and "fills `environment` itself" in problem.message
+
+
 def test_an_invalid_flag_file_refuses_the_whole_environment():
     flagset = FlagSet.from_snapshot(
         {"flags/a.yaml": b"name: A\n", "flags/b.yaml": b"name: B\nrollout: {percentage: 120}\n"}
