@@ -37,6 +37,14 @@ def unsupported(flag: Flag) -> list[tuple[Path, str]]:
     """What flagd cannot express in this flag: (field, why) pairs."""
     problems: list[tuple[Path, str]] = []
     for i, rule in enumerate(flag.rules):
+        if rule.attribute == "targetingKey" or rule.attribute.startswith("$flagd"):
+            problems.append(
+                (
+                    ("rules", i, "attribute"),
+                    f"rule {rule.name!r}: flagd fills `{rule.attribute}` itself, so the "
+                    "subject's attribute would not be tested; use another attribute name",
+                )
+            )
         if rule.operator == "matches":
             problems.append(
                 (
