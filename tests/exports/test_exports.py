@@ -212,3 +212,10 @@ def test_exports_lists_only_known_formats():
     policy, problems = load_policy(POLICY.replace(b"unleash]", b"launchdarkly]"))
     assert policy is None
     assert problems[0].line == 2 and "launchdarkly" in problems[0].message
+
+
+def test_flagbot_yml_accepts_exactly_the_formats_there_are():
+    from bot.exports import TARGETS
+    from bot.policy.config import EXPORT_TARGETS
+
+    assert set(EXPORT_TARGETS) == set(TARGETS)
