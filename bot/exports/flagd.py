@@ -11,8 +11,8 @@ One file per environment, valid against flagd's `flags.json` schema:
   which JSONLogic would read as 0.
 - A partial rollout is `fractional` with `value` first at a fixed scale (100,000), so raising
   the percentage only adds subjects; 0 % and 100 % are static. flagd hashes with its own
-  algorithm (`murmur3(flagKey + targetingKey)` in flagd ≤ 0.15, a CBOR encoding in the Python
-  provider 0.6): the share is right, the subjects are not flagbot's. Use the Unleash export
+  algorithm (`murmur3(flagKey + targetingKey)` in the flagd daemon, a CBOR encoding in the
+  Python provider 0.6): the share is right, the subjects are not flagbot's. Use the Unleash export
   where the same subjects matter.
 
 flagd has no regular expressions (`matches`), and its object flags hold JSON objects only.
