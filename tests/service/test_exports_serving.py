@@ -204,3 +204,21 @@ async def test_the_real_unleash_sdk_polling_serve_agrees_on_the_whole_corpus(tmp
                     got = sdk.value(flag.type, flag.key, key, attrs)
                     expected = evaluate(flag, key, attrs).value
                     assert same(got, expected), (flag.key, key, attrs, got, expected)
+
+
+async def test_a_pull_request_the_bot_merges_is_served_after_its_push(stack):
+    _, headers, _ = await stack.get(FLAGD, PROD)
+    stack.sandbox.app[EXPORTS].freshness = 3600.0  # only the merge's push can refresh it
+    text = seed()["repos"][0]["files"][BANNER].replace("percentage: 25", "percentage: 40")
+    dev = stack.sandbox.emulator.person("dev")
+    pr = dev.propose(REPO, {BANNER: text}, branch="banner-40", title="Banner to 40%")
+    await stack.sandbox.settle()
+    stack.sandbox.emulator.person("mgr").approve(REPO, pr["number"])
+    await stack.sandbox.settle()
+    stack.sandbox.emulator.person("qa").approve(REPO, pr["number"])
+    await stack.sandbox.settle()
+    merged = dev.pr(REPO, pr["number"])
+    assert merged["merged"], merged["state"]
+    status, headers2, body = await stack.get(FLAGD, PROD, **{"If-None-Match": headers["ETag"]})
+    assert status == 200 and headers2["X-Flagbot-Commit"] == merged["merge_commit_sha"]
+    assert b'["value",40000]' in body
