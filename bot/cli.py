@@ -18,6 +18,8 @@ COMMANDS: tuple[str, ...] = (
     "validate",
     "changes",
     "plan",
+    "eval",
+    "export",
     "rollout",
     "guard",
     "serve",

@@ -15,7 +15,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "environment: FLAGBOT_WEBHOOK_SECRET (required); GITHUB_APP_ID with "
         "GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH, or GITHUB_TOKEN; GITHUB_API_URL "
         "(default https://api.github.com); FLAGBOT_SWEEP_INTERVAL (default 10m, 0 = off); "
-        "FLAGBOT_DRAIN_TIMEOUT (default 25s); the channel variables named in .github/flagbot.yml"
+        "FLAGBOT_DRAIN_TIMEOUT (default 25s); the channel variables named in .github/flagbot.yml; "
+        "FLAGBOT_READ_TOKENS (TOKEN=OWNER/REPO[/ENV], ...: who may read the flags at "
+        "/flags/<owner>/<repo>/<env>.flagd.json and /api/client/features)"
     )
 
 

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot.gh.errors import NotOurs
 from bot.gh.pulls import RepoGateway
-from bot.service import events
+from bot.service import events, exports
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
 from bot.service.intake import Accepted, Rejected, check_delivery
@@ -204,4 +204,5 @@ def make_app(config: ServiceConfig, service: Service | None = None) -> web.Appli
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
     app.cleanup_ctx.append(lifecycle)
+    exports.register(app, service)  # applications read the flags: flagd and Unleash
     return app
