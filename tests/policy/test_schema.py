@@ -59,6 +59,11 @@ def test_keys_are_the_loaders():
     assert tuple(rule["properties"]["when"]["properties"]["change_type"]["enum"]) == CHANGE_TYPES
     assert tuple(PROPS["rollout"]["properties"]) == config.ROLLOUT_DEFAULT_FIELDS
     assert tuple(PROPS["merge_method"]["enum"]) == config.MERGE_METHODS
+    assert tuple(PROPS["approval"]["properties"]) == config.APPROVAL_FIELDS
+    assert tuple(PROPS["approval"]["properties"]["on_expire"]["enum"]) == config.ON_EXPIRE
+    assert [
+        tuple(t.get("enum", t.get("items", {}).get("enum"))) for t in PROPS["exports"]["oneOf"]
+    ] == [config.EXPORT_TARGETS, config.EXPORT_TARGETS]
 
 
 def test_channels_are_the_loaders():
