@@ -29,6 +29,12 @@ class Options:
     # rate-limit budget per identity per hour
     rate_limit: int = 5000
     unauthenticated_rate_limit: int = 60
+    # GitHub's secondary limits on content-creating requests (POST, PATCH, PUT, DELETE) per
+    # identity, on the emulator's clock; over either, a 403 with `Retry-After`
+    writes_per_minute: int = 80
+    writes_per_hour: int = 500
+    # every HTTP call is answered this much later, as a distant GitHub would answer
+    latency_ms: float = 0.0
 
 
 class Event:
