@@ -19,6 +19,7 @@ from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
 from bot.gh.errors import NotOurs
+from bot.gh.pacing import urgent
 from bot.policy.assess import ChangedFile
 from bot.policy.reviews import Review
 from bot.service.report import CHECK_NAME, CheckOutput
@@ -252,16 +253,17 @@ class RepoGateway:
         self, number: int, *, sha: str, method: str, title: str, message: str
     ) -> MergeResult:
         try:
-            data = await self.gh.put(
-                f"/repos/{self.repo}/pulls/{number}/merge",
-                data={
-                    "sha": sha,
-                    "merge_method": method,
-                    "commit_title": title,
-                    "commit_message": message,
-                },
-                oauth_token=self.token,
-            )
+            with urgent():  # ahead of other pull requests' announcements in the write line
+                data = await self.gh.put(
+                    f"/repos/{self.repo}/pulls/{number}/merge",
+                    data={
+                        "sha": sha,
+                        "merge_method": method,
+                        "commit_title": title,
+                        "commit_message": message,
+                    },
+                    oauth_token=self.token,
+                )
         except BadRequest as exc:
             if exc.status_code in (405, 409, 422):
                 return MergeResult(False, int(exc.status_code), message=str(exc))
