@@ -20,9 +20,11 @@ sys.path.insert(0, str(ROOT))
 from bot.emulator.emulator import Emulator  # noqa: E402
 from bot.emulator.seeds import REPO, acme_seed, repository_files  # noqa: E402
 from bot.sandbox import sandbox  # noqa: E402
+from bot.service.caches import Caches  # noqa: E402
 
 BOT = "flagbot[bot]"
-GOAL = 15
+GOAL = 12
+PACE = 7 * 60  # seconds between people, on the emulator's clock
 
 
 def seed() -> dict:
@@ -43,6 +45,7 @@ async def lifecycle(stack, key: str) -> dict[str, Counter]:
         return [c for c in em.calls.calls(transport=None)[mark:] if c.login == BOT]
 
     async def phase(name: str, action) -> None:
+        em.clock.advance(PACE)  # people act minutes apart
         mark = len(em.calls.calls(transport=None))
         action()
         await stack.settle()
@@ -89,6 +92,8 @@ async def main() -> int:
             "FLAGBOT_SMTP_URL": smtp_url,
         }
         async with sandbox(seed(), channel_env=env) as stack:
+            clock = stack.emulator.clock
+            stack.service.caches = Caches(timer=lambda: clock.now().timestamp())
             await lifecycle(stack, "warmup_flag")
             phases = await lifecycle(stack, "measured_flag")
     await runner.cleanup()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from gidgethub.abc import GitHubAPI
 from bot.gh.errors import NotOurs
 from bot.gh.pacing import urgent
 from bot.policy.assess import ChangedFile
+from bot.policy.patch import added_text
 from bot.policy.reviews import Review
 from bot.service.report import CHECK_NAME, CheckOutput
 
@@ -80,7 +82,24 @@ class RepoGateway:
                 oauth_token=self.token,
             )
         ]
+        for f in out:
+            self._remember_added(f)
         return tuple(out), len(out) >= 3000
+
+    def _remember_added(self, f: ChangedFile) -> None:
+        """An added file's patch is its whole content: keep it as the blob, so reading the
+        new file costs no call. Kept only when it hashes to the blob id GitHub gave."""
+        if f.status != "added" or not f.sha or not f.patch or f.sha in self.caches.contents:
+            return
+        text = added_text(f.patch)
+        if text is None:
+            return
+        data = text.encode()
+        if (
+            hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+            == f.sha
+        ):
+            self.caches.contents[f.sha] = data
 
     async def reviews(self, number: int) -> tuple[Review, ...]:
         return tuple(
@@ -158,22 +177,33 @@ class RepoGateway:
 
     async def is_member(self, team: str, login: str) -> bool:
         """Active membership of `@org/slug` (child teams count; pending does not)."""
-        key = (team, login)
-        cache = self.caches.memberships
-        if key in cache:
-            return cache[key]
-        org, slug = team.lstrip("@").split("/", 1)
-        try:
-            data = await self.gh.getitem(
-                f"/orgs/{org}/teams/{slug}/memberships/{login}", oauth_token=self.token
-            )
-            member = data.get("state") == "active"
-        except BadRequest as exc:
-            if exc.status_code not in (403, 404):
-                raise
-            member = False
-        cache[key] = member
-        return member
+        return login.lower() in await self.team_members(team)
+
+    async def team_members(self, team: str) -> frozenset[str]:
+        """The team's active members, child teams included (lower-case logins): one listing
+        answers every question about the team, "not a member" too, and is kept a minute.
+        Read again, an unchanged listing is a 304, which GitHub does not charge (a 404 from
+        the per-login membership check would be charged every time). A team this token
+        cannot see has no members."""
+        org, slug = team.lstrip("@").lower().split("/", 1)
+
+        async def fetch() -> frozenset[str]:
+            try:
+                return frozenset(
+                    [
+                        m["login"].lower()
+                        async for m in self.gh.getiter(
+                            f"/orgs/{org}/teams/{slug}/members?per_page={PER_PAGE}",
+                            oauth_token=self.token,
+                        )
+                    ]
+                )
+            except BadRequest as exc:
+                if exc.status_code not in (403, 404):
+                    raise
+                return frozenset()
+
+        return await once(self.caches.memberships, (org, slug), fetch)
 
     async def comments(self, number: int) -> list[dict[str, Any]]:
         return [
