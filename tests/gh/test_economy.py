@@ -1,0 +1,88 @@
+"""What the gateway saves: team listings answer membership for a minute and are re-read for a
+free 304; an added file's content comes from its patch; parsed policy files are reused."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.emulator import Emulator
+from bot.emulator.testing import REPO, seed_for
+from bot.gh.client import GitHubClient
+from bot.gh.pulls import RepoGateway
+from bot.policy.patch import added_text
+from bot.service.caches import MEMBERSHIP_TTL, Caches
+
+MEMBERS = "/orgs/{org}/teams/{team_slug}/members"
+BLOB = "/repos/{owner}/{repo}/git/blobs/{file_sha}"
+
+
+def test_an_added_files_patch_is_its_text() -> None:
+    assert added_text("@@ -0,0 +1,2 @@\n+a: 1\n+b: 2") == "a: 1\nb: 2\n"
+    assert added_text("@@ -0,0 +1 @@\n+x\n\\ No newline at end of file") == "x"
+
+
+def test_a_patch_that_is_not_a_whole_new_file_gives_nothing() -> None:
+    assert added_text("@@ -1,2 +1,2 @@\n-a\n+b\n c") is None
+    assert added_text("@@ -0,0 +1,3 @@\n+a\n+b") is None  # cut short
+    assert added_text("@@ -0,0 +1 @@\n+a\n@@ -0,0 +5 @@\n+b") is None
+    assert added_text("not a diff") is None
+
+
+class Ticking:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    return Emulator.from_seed(seed_for())
+
+
+async def gateway(session: aiohttp.ClientSession, url: str, caches: Caches) -> RepoGateway:
+    gh = GitHubClient(session, base_url=url, cache={})
+    return RepoGateway(gh, REPO, "dev-token", caches)
+
+
+async def test_one_listing_per_team_answers_members_and_non_members(emulator: Emulator) -> None:
+    timer = Ticking()
+    async with emulator.serve() as server, aiohttp.ClientSession() as session:
+        gw = await gateway(session, server.url, Caches(timer=timer))
+        assert await gw.is_member("@acme/eng-managers", "mgr")
+        assert not await gw.is_member("@acme/eng-managers", "dev")
+        assert not await gw.is_member("@acme/eng-managers", "outsider")
+        assert not await gw.is_member("@acme/no-such-team", "mgr")
+        assert not await gw.is_member("@acme/no-such-team", "dev")  # the 404 is kept too
+        calls = emulator.calls.calls("GET")
+        assert len(calls) == 2 and all(c.charged for c in calls)
+        timer.now += MEMBERSHIP_TTL + 1  # a minute later: asked again, unchanged, free
+        assert await gw.is_member("@acme/eng-managers", "MGR")
+        again = emulator.calls.calls("GET", MEMBERS)[-1]
+        assert again.not_modified and not again.charged
+
+
+async def test_a_removed_member_stops_counting_after_a_minute(emulator: Emulator) -> None:
+    timer = Ticking()
+    async with emulator.serve() as server, aiohttp.ClientSession() as session:
+        gw = await gateway(session, server.url, Caches(timer=timer))
+        assert await gw.is_member("@acme/eng-managers", "mgr")
+        with emulator.lock:
+            team = emulator.state.orgs["acme"].teams["eng-managers"]
+            team.members.discard("mgr")
+            team.maintainers.discard("mgr")
+        assert await gw.is_member("@acme/eng-managers", "mgr")  # within the minute
+        timer.now += MEMBERSHIP_TTL + 1
+        assert not await gw.is_member("@acme/eng-managers", "mgr")
+
+
+async def test_an_added_file_is_not_read_again(emulator: Emulator) -> None:
+    text = "name: X\nowner: dev\n"
+    pr = emulator.person("dev").propose(REPO, {"flags/x.yaml": text}, branch="x", title="X")
+    async with emulator.serve() as server, aiohttp.ClientSession() as session:
+        gw = await gateway(session, server.url, Caches())
+        files, _ = await gw.files(pr["number"])
+        assert await gw.blob(files[0].sha or "") == text.encode()
+    assert emulator.calls.calls("GET", BLOB) == []
