@@ -7,6 +7,8 @@ which files' problems are shown.
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +19,6 @@ FORMATS = ("text", "json", "github")
 # Read beyond this and a file is reported as too large anyway; stops a stray huge file from
 # being read whole into memory.
 READ_LIMIT = 1024 * 1024 + 1
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -49,23 +50,36 @@ def find_root(start: Path) -> Path | None:
 def read_snapshot(root: Path) -> dict[str, bytes]:
     """Every file flagbot reads, keyed by its path from the repository root."""
     from bot.flags.location import FLAGS_DIR, is_flag_path
+    from bot.policy.codeowners import CODEOWNERS_LOCATIONS
     from bot.policy.config import POLICY_PATH
 
-    wanted = [POLICY_PATH, ".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]
-    flags_dir = root / FLAGS_DIR
-    if flags_dir.is_dir():
-        wanted += sorted(
-            p.relative_to(root).as_posix()
-            for p in flags_dir.rglob("*")
-            if p.is_file() and is_flag_path(p.relative_to(root).as_posix())
-        )
+    wanted = [POLICY_PATH, *CODEOWNERS_LOCATIONS]
+    for folder, dirs, names in os.walk(root / FLAGS_DIR):
+        dirs.sort()
+        base = Path(folder).relative_to(root).as_posix()
+        wanted += [f"{base}/{n}" for n in sorted(names) if is_flag_path(f"{base}/{n}")]
     snapshot: dict[str, bytes] = {}
     for rel in wanted:
-        path = root / rel
-        if path.is_file():
-            with path.open("rb") as fh:
-                snapshot[rel] = fh.read(READ_LIMIT)
+        data = read_file(root / rel)
+        if data is not None:
+            snapshot[rel] = data
     return snapshot
+
+
+def read_file(path: Path) -> bytes | None:
+    """The file's bytes (at most READ_LIMIT), or None when it is missing or not a regular
+    file: one open, one stat, one read of exactly its size (a FIFO does not block the open)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return os.read(fd, min(info.st_size + 1, READ_LIMIT))
+    finally:
+        os.close(fd)
 
 
 def selection(root: Path, raw_paths: list[str]) -> list[str]:
