@@ -14,6 +14,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -70,8 +71,9 @@ class Service:
         self.fresh: set[tuple[str, int]] = set()
         self.outcomes: deque[Outcome] = deque(maxlen=100)  # the latest, for logs and tests
         self._bot_login: str | None = None
-        # acknowledged deliveries not yet routed; the parser sleeps on `_arrived` when empty
-        self._deliveries: deque[Accepted] = deque()
+        # acknowledged deliveries not yet routed (their routing fields only); the parser
+        # sleeps on `_arrived` when empty
+        self._deliveries: deque[Event | Unreadable] = deque()
         self._since = 0.0  # when the oldest unrouted delivery arrived (loop time)
         self._last = 0.0  # when the newest delivery arrived
         self._arrived = asyncio.Event()
@@ -145,10 +147,18 @@ class Service:
     # Work --------------------------------------------------------------------------------------
 
     def accept(self, delivery: Accepted) -> None:
-        """Queue an acknowledged delivery for the parser. The first of a batch wakes it a
-        moment later (`ROUTING_BATCH`), so a burst is routed a batch per wake-up instead of
-        one event-loop turn per delivery."""
-        self._deliveries.append(delivery)
+        """Queue an acknowledged delivery for the parser. Its routing fields are decoded now
+        (microseconds) and the body is let go, so a backlog holds a few hundred bytes per
+        delivery instead of whole payloads. The first of a batch wakes the parser a moment
+        later (`ROUTING_BATCH`), so a burst is routed a batch per wake-up instead of one
+        event-loop turn per delivery."""
+        if delivery.event not in events.ROUTED_EVENTS:
+            return
+        try:
+            item: Event | Unreadable = parse_event(delivery)
+        except Exception as exc:  # signed, yet not a payload routing can read
+            item = Unreadable(delivery.delivery_id, exc)
+        self._deliveries.append(item)
         self._last = asyncio.get_running_loop().time()
         if len(self._deliveries) == 1:
             self._since = self._last
@@ -184,20 +194,20 @@ class Service:
                 return
             await asyncio.sleep(wake - now)
 
-    async def _route(self, delivery: Accepted) -> None:
-        if delivery.event not in events.ROUTED_EVENTS:
+    async def _route(self, item: Event | Unreadable) -> None:
+        if isinstance(item, Unreadable):
+            log.error("could not route delivery %s: %s", item.delivery_id, item.error)
             return
         try:
-            event = parse_event(delivery)
             found: list[events.Work | events.BaseChanged] = []
-            await events.router.dispatch(event, found.append)
-            for item in found:
-                if isinstance(item, events.BaseChanged):
-                    await self._base_changed(item)
+            await events.router.dispatch(item, found.append)
+            for work in found:
+                if isinstance(work, events.BaseChanged):
+                    await self._base_changed(work)
                 else:
-                    self._submit(item)
-        except Exception:  # a malformed but signed payload: log it, keep serving
-            log.exception("could not route delivery %s", delivery.delivery_id)
+                    self._submit(work)
+        except Exception:  # a signed payload of an unexpected shape: log it, keep serving
+            log.exception("could not route delivery %s", item.delivery_id)
 
     def _submit(self, item: events.Work) -> None:
         key = (item.repo, item.number)
@@ -264,6 +274,14 @@ class Service:
 
 
 _ROUTING = msgspec.json.Decoder(events.Routing)
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An acknowledged delivery whose routing fields could not be decoded."""
+
+    delivery_id: str
+    error: Exception
 
 
 def parse_event(delivery: Accepted) -> Event:
