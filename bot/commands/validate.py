@@ -20,6 +20,7 @@ FORMATS = ("text", "json", "github")
 # being read whole into memory.
 READ_LIMIT = 1024 * 1024 + 1
 
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths",
