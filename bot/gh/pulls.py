@@ -43,11 +43,18 @@ class RepoGateway:
         self.repo = repo
         self.token = token
         self.caches = caches
+        self._ahead: dict[tuple[str, int], asyncio.Task[Any]] = {}
 
     # Reading -----------------------------------------------------------------------------------
 
     async def pull(self, number: int) -> dict[str, Any]:
-        """The pull request; `NotOurs` when GitHub does not show it to this token."""
+        """The pull request; `NotOurs` when GitHub does not show it to this token.
+
+        Its changed files and reviews depend on nothing but the number, and every decision
+        reads them: they are asked for at the same moment (one round trip for all three, not
+        three), and `files` and `reviews` then answer from those reads."""
+        self._read_ahead("files", number, self._files)
+        self._read_ahead("reviews", number, self._reviews)
         try:
             return await self.gh.getitem(
                 f"/repos/{self.repo}/pulls/{number}", oauth_token=self.token
@@ -56,6 +63,16 @@ class RepoGateway:
             if exc.status_code == 404:
                 raise NotOurs("GitHub has no such pull request (404)") from None
             raise
+
+    def _read_ahead(self, what: str, number: int, read: Any) -> None:
+        if (what, number) not in self._ahead:
+            task = asyncio.ensure_future(read(number))
+            task.add_done_callback(_quiet)  # never asked for (a closed pull request): no noise
+            self._ahead[(what, number)] = task
+
+    async def _ahead_or(self, what: str, number: int, read: Any) -> Any:
+        task = self._ahead.pop((what, number), None)
+        return await (task if task is not None else read(number))
 
     async def open_pulls(self, base: str) -> list[dict[str, Any]]:
         try:
@@ -73,6 +90,9 @@ class RepoGateway:
 
     async def files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
         """The pull request's changed files; True when GitHub's 3000-file cap cut the list."""
+        return await self._ahead_or("files", number, self._files)
+
+    async def _files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
         out = [
             ChangedFile(
                 f["filename"], f["status"], f.get("previous_filename"), f.get("sha"), f.get("patch")
@@ -102,6 +122,9 @@ class RepoGateway:
             self.caches.contents[f.sha] = data
 
     async def reviews(self, number: int) -> tuple[Review, ...]:
+        return await self._ahead_or("reviews", number, self._reviews)
+
+    async def _reviews(self, number: int) -> tuple[Review, ...]:
         return tuple(
             [
                 Review.from_github(r)
@@ -328,6 +351,11 @@ async def once(cache: Any, key: Any, fetch: Any) -> Any:
         if cache.get(key) is task:
             del cache[key]
         raise
+
+
+def _quiet(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so an unused read's failure is not logged as lost
 
 
 def has_marker(comments: Sequence[dict[str, Any]], marker: str, login: str | None) -> bool:

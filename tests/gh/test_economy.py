@@ -3,6 +3,9 @@ free 304; an added file's content comes from its patch; parsed policy files are 
 
 from __future__ import annotations
 
+import asyncio
+import gc
+
 import aiohttp
 import pytest
 
@@ -86,3 +89,36 @@ async def test_an_added_file_is_not_read_again(emulator: Emulator) -> None:
         files, _ = await gw.files(pr["number"])
         assert await gw.blob(files[0].sha or "") == text.encode()
     assert emulator.calls.calls("GET", BLOB) == []
+
+
+async def test_files_and_reviews_are_read_alongside_the_pull_request(emulator: Emulator) -> None:
+    pr = emulator.person("dev").propose(REPO, {"flags/x.yaml": "name: X\n"}, branch="x", title="X")
+    emulator.person("mgr").approve(REPO, pr["number"])
+    emulator.options.latency_ms = 200  # every answer late: the reads must overlap to be quick
+    async with emulator.serve() as server, aiohttp.ClientSession() as session:
+        gw = await gateway(session, server.url, Caches())
+        pull = await gw.pull(pr["number"])
+        files, _ = await gw.files(pr["number"])
+        reviews = await gw.reviews(pr["number"])
+    assert pull["number"] == pr["number"] and files[0].path == "flags/x.yaml"
+    assert [r.user for r in reviews] == ["mgr"]
+    calls = emulator.calls.calls("GET")
+    assert len(calls) == 3  # each read once: files and reviews answered from the read-ahead
+    pull_call = next(c for c in calls if c.route == "/repos/{owner}/{repo}/pulls/{pull_number}")
+    for c in calls:  # every read arrived before the pull request's answer left
+        assert c.time - c.duration < pull_call.time
+
+
+async def test_reads_ahead_for_a_missing_pull_request_are_not_left_failing(
+    emulator: Emulator, caplog
+) -> None:
+    from bot.gh.errors import NotOurs
+
+    async with emulator.serve() as server, aiohttp.ClientSession() as session:
+        gw = await gateway(session, server.url, Caches())
+        with pytest.raises(NotOurs):
+            await gw.pull(99)
+        await asyncio.sleep(0.05)
+        del gw
+        gc.collect()
+    assert "exception was never retrieved" not in caplog.text
