@@ -189,14 +189,24 @@ class RepoGateway:
         return cache[key]
 
     async def blob(self, sha: str) -> bytes:
-        """A blob's bytes, cached by its id: the same content at any commit costs one read."""
+        """A blob's bytes, cached by its id: the same content at any commit costs one read,
+        even when several reconciles ask for it at the same moment."""
         cache = self.caches.contents
-        if sha not in cache:
+        if sha in cache:
+            return cache[sha]
+
+        async def fetch() -> bytes:
             data = await self.gh.getitem(
                 f"/repos/{self.repo}/git/blobs/{sha}", oauth_token=self.token
             )
-            cache[sha] = base64.b64decode(data.get("content") or "")
-        return cache[sha]
+            content = cache[sha] = base64.b64decode(data.get("content") or "")
+            return content
+
+        try:
+            return await once(self.caches.reading, sha, fetch)
+        finally:
+            if sha in cache:
+                self.caches.reading.pop(sha, None)
 
     async def is_member(self, team: str, login: str) -> bool:
         """Active membership of `@org/slug` (child teams count; pending does not)."""

@@ -23,6 +23,7 @@ class Caches:
     contents: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=8192))
     trees: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=512))
     check_runs: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=4096))
+    reading: dict[Any, Any] = field(default_factory=dict)  # blob reads in flight, by id
     timer: Callable[[], float] = time.monotonic  # what "briefly" is measured on
     memberships: TTLCache[Any, Any] = field(init=False)
 
