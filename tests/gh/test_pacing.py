@@ -260,3 +260,16 @@ async def test_the_client_honours_retry_after_when_github_is_stricter_than_its_p
     statuses = [c.status for c in em.calls.calls("POST")]
     assert statuses.count(201) == 6 and statuses.count(403) == 3  # each refused once, no more
     assert pacer.writes_paused_until > 0
+
+
+async def test_a_spent_budget_holds_every_call_until_its_reset() -> None:
+    em = Emulator.from_seed({**seed_for(), "options": {"rate_limit": 2}})
+    t = emulator_time(em)
+    pacer = Pacer(clock=t.clock, sleep=t.sleep)
+    async with em.serve() as server, aiohttp.ClientSession() as session:
+        gh = GitHubClient(session, base_url=server.url, oauth_token="dev-token", pacer=pacer)
+        await gh.getitem(f"/repos/{REPO}")
+        assert pacer.all_paused_until == 0.0
+        await gh.getitem(f"/repos/{REPO}/pulls")  # the budget's last call
+    reset = em.ratelimit.budget("user:dev").reset
+    assert pacer.all_paused_until == float(reset)
