@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "changes",
     "plan",
     "rollout",
+    "guard",
     "serve",
     "replay",
     "demo",

@@ -49,22 +49,39 @@ def find_root(start: Path) -> Path | None:
 
 
 def read_snapshot(root: Path) -> dict[str, bytes]:
-    """Every file flagbot reads, keyed by its path from the repository root."""
+    """Every file flagbot reads, keyed by its path from the repository root. Symlinks under
+    flags/ are never followed (they are reported, see `bot.flags.filemode`)."""
     from bot.flags.location import FLAGS_DIR, is_flag_path
     from bot.policy.codeowners import CODEOWNERS_LOCATIONS
     from bot.policy.config import POLICY_PATH
 
-    wanted = [POLICY_PATH, *CODEOWNERS_LOCATIONS]
-    for folder, dirs, names in os.walk(root / FLAGS_DIR):
-        dirs.sort()
-        base = Path(folder).relative_to(root).as_posix()
-        wanted += [f"{base}/{n}" for n in sorted(names) if is_flag_path(f"{base}/{n}")]
+    wanted = [POLICY_PATH, *CODEOWNERS_LOCATIONS, *flag_files(root, FLAGS_DIR, is_flag_path)]
     snapshot: dict[str, bytes] = {}
     for rel in wanted:
         data = read_file(root / rel)
         if data is not None:
             snapshot[rel] = data
     return snapshot
+
+
+def flag_files(root: Path, folder: str, wanted: Callable[[str], bool]) -> list[str]:
+    """The files under `folder` (repository-relative, sorted) that `wanted` accepts, found
+    from directory listings alone: no stat per file, and no symlink followed."""
+    found: list[str] = []
+    pending = [] if (root / folder).is_symlink() else [folder]
+    while pending:
+        rel = pending.pop()
+        try:
+            with os.scandir(root / rel) as entries:
+                for entry in entries:
+                    path = f"{rel}/{entry.name}"
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(path)
+                    elif entry.is_file(follow_symlinks=False) and wanted(path):
+                        found.append(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return sorted(found)
 
 
 def read_file(path: Path) -> bytes | None:
@@ -106,8 +123,11 @@ def _selector(prefixes: list[str]) -> Callable[[str], bool]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from bot.diagnostics import FORMATTERS
     from bot.flags.location import is_flag_path
+    from bot.local.filemodes import checkout_problems
     from bot.policy.config import POLICY_PATH
     from bot.validation import validate_snapshot
 
@@ -126,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     snapshot = read_snapshot(root)
     result = validate_snapshot(snapshot)
+    not_regular = tuple(checkout_problems(root))  # symlinks and submodules under flags/
+    result = replace(result, diagnostics=result.diagnostics + not_regular)
     if prefixes:
         result = result.restricted(_selector(prefixes))
         for prefix in prefixes:

@@ -44,6 +44,7 @@ class RepoGateway:
         self.token = token
         self.caches = caches
         self._ahead: dict[tuple[str, int], asyncio.Task[Any]] = {}
+        self._fresh: dict[str, asyncio.Task[frozenset[str]]] = {}  # team listings, by team
 
     # Reading -----------------------------------------------------------------------------------
 
@@ -55,6 +56,10 @@ class RepoGateway:
         three), and `files` and `reviews` then answer from those reads."""
         self._read_ahead("files", number, self._files)
         self._read_ahead("reviews", number, self._reviews)
+        for team in self.caches.repo_teams.get(self.repo) or ():  # fresh answers for a merge
+            if team not in self._fresh:
+                self._fresh[team] = asyncio.ensure_future(self._team_listing(team))
+                self._fresh[team].add_done_callback(_quiet)
         try:
             return await self.gh.getitem(
                 f"/repos/{self.repo}/pulls/{number}", oauth_token=self.token
@@ -74,12 +79,14 @@ class RepoGateway:
         task = self._ahead.pop((what, number), None)
         return await (task if task is not None else read(number))
 
-    async def open_pulls(self, base: str) -> list[dict[str, Any]]:
+    async def open_pulls(self, base: str | None = None) -> list[dict[str, Any]]:
+        """Open pull requests into `base` (into any branch when None)."""
+        into = f"&base={quote(base)}" if base is not None else ""
         try:
             return [
                 p
                 async for p in self.gh.getiter(
-                    f"/repos/{self.repo}/pulls?state=open&base={quote(base)}&per_page={PER_PAGE}",
+                    f"/repos/{self.repo}/pulls?state=open{into}&per_page={PER_PAGE}",
                     oauth_token=self.token,
                 )
             ]
@@ -177,6 +184,28 @@ class RepoGateway:
 
         return await once(self.caches.trees, (self.repo, commit), fetch)
 
+    async def modes_under(self, commit: str, folder: str) -> dict[str, str] | None:
+        """Path -> git mode of every entry under `folder` at a commit, symlinks (120000) and
+        submodules (160000) included: one read of that folder's tree (git's `<rev>:<path>`),
+        cached, since a commit never changes. {} when the folder does not exist; None when
+        GitHub truncated the listing."""
+
+        async def fetch() -> dict[str, str] | None:
+            try:
+                tree = await self.gh.getitem(
+                    f"/repos/{self.repo}/git/trees/{commit}:{quote(folder, safe='')}?recursive=1",
+                    oauth_token=self.token,
+                )
+            except BadRequest as exc:
+                if exc.status_code == 404:
+                    return {}
+                raise
+            if tree.get("truncated"):
+                return None
+            return {f"{folder}/{e['path']}": e["mode"] for e in tree.get("tree", ())}
+
+        return await once(self.caches.trees, (self.repo, commit, folder), fetch)
+
     async def merge_base(self, base: str, head: str) -> str:
         """Where the pull request's diff starts (cached: both shas are fixed)."""
         key = (self.repo, base, head)
@@ -208,35 +237,63 @@ class RepoGateway:
             if sha in cache:
                 self.caches.reading.pop(sha, None)
 
-    async def is_member(self, team: str, login: str) -> bool:
-        """Active membership of `@org/slug` (child teams count; pending does not)."""
-        return login.lower() in await self.team_members(team)
+    async def is_member(self, team: str, login: str, *, fresh: bool = False) -> bool:
+        """Active membership of `@org/slug` (child teams count; pending does not). `fresh`
+        wants an answer read for this decision, not one cached from an earlier one."""
+        return login.lower() in await self.team_members(team, fresh=fresh)
 
-    async def team_members(self, team: str) -> frozenset[str]:
+    async def team_members(self, team: str, *, fresh: bool = False) -> frozenset[str]:
         """The team's active members, child teams included (lower-case logins): one listing
         answers every question about the team, "not a member" too, and is kept a minute.
         Read again, an unchanged listing is a 304, which GitHub does not charge (a 404 from
         the per-login membership check would be charged every time). A team this token
-        cannot see has no members."""
-        org, slug = team.lstrip("@").lower().split("/", 1)
+        cannot see has no members. A fresh answer is the listing read alongside the pull
+        request (see `pull`), or one read now."""
+        key = _team_key(team)
+        known = self.caches.repo_teams.get(self.repo) or frozenset()
+        if key not in known:
+            self.caches.repo_teams[self.repo] = known | {key}
+        if fresh:
+            task = self._fresh.pop(key, None) or asyncio.ensure_future(self._team_listing(key))
+            self.caches.memberships[key] = task
+            return await asyncio.shield(task)
+        return await once(self.caches.memberships, key, lambda: self._team_listing(key))
 
-        async def fetch() -> frozenset[str]:
-            try:
-                return frozenset(
-                    [
-                        m["login"].lower()
-                        async for m in self.gh.getiter(
-                            f"/orgs/{org}/teams/{slug}/members?per_page={PER_PAGE}",
-                            oauth_token=self.token,
-                        )
-                    ]
-                )
-            except BadRequest as exc:
-                if exc.status_code not in (403, 404):
-                    raise
-                return frozenset()
+    async def _team_listing(self, key: str) -> frozenset[str]:
+        org, slug = key.removeprefix("@").split("/", 1)
+        try:
+            return frozenset(
+                [
+                    m["login"].lower()
+                    async for m in self.gh.getiter(
+                        f"/orgs/{org}/teams/{slug}/members?per_page={PER_PAGE}",
+                        oauth_token=self.token,
+                    )
+                ]
+            )
+        except BadRequest as exc:
+            if exc.status_code not in (403, 404):
+                raise
+            return frozenset()
 
-        return await once(self.caches.memberships, (org, slug), fetch)
+    async def installation_repos(self) -> list[str]:
+        """Full names of the repositories this installation token may act on."""
+        return [
+            r["full_name"]
+            async for r in self.gh.getiter(
+                f"/installation/repositories?per_page={PER_PAGE}",
+                iterable_key="repositories",
+                oauth_token=self.token,
+            )
+        ]
+
+    def forget_memberships(self, org: str) -> None:
+        """Someone joined or left one of `org`'s teams: every cached answer about that
+        organization's teams is dropped (a child team's change changes its parents' too)."""
+        prefix = _team_key(f"{org}/")
+        cache = self.caches.memberships
+        for key in [k for k in list(cache) if k.startswith(prefix)]:
+            cache.pop(key, None)
 
     async def comments(self, number: int) -> list[dict[str, Any]]:
         return [
@@ -361,6 +418,11 @@ async def once(cache: Any, key: Any, fetch: Any) -> Any:
         if cache.get(key) is task:
             del cache[key]
         raise
+
+
+def _team_key(team: str) -> str:
+    """`@Org/Slug` and `org/slug` name one team: `@org/slug`."""
+    return "@" + team.lstrip("@").lower()
 
 
 def _quiet(task: asyncio.Task[Any]) -> None:

@@ -31,6 +31,7 @@ from bot.service import events
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
 from bot.service.intake import Accepted, Rejected, check_delivery
+from bot.service.membership import affected_pulls
 from bot.service.queue import KeyedQueue
 from bot.service.reconcile import Outcome, Reconciler
 
@@ -199,11 +200,13 @@ class Service:
             log.error("could not route delivery %s: %s", item.delivery_id, item.error)
             return
         try:
-            found: list[events.Work | events.BaseChanged] = []
+            found: list[events.Work | events.BaseChanged | events.TeamChanged] = []
             await events.router.dispatch(item, found.append)
             for work in found:
                 if isinstance(work, events.BaseChanged):
                     await self._base_changed(work)
+                elif isinstance(work, events.TeamChanged):
+                    await self._team_changed(work)
                 else:
                     self._submit(work)
         except Exception:  # a signed payload of an unexpected shape: log it, keep serving
@@ -225,6 +228,14 @@ class Service:
             log.warning("ignored a push to %s:%s: %s", item.repo, item.branch, exc)
         except Exception:
             log.exception("could not list pull requests into %s:%s", item.repo, item.branch)
+
+    async def _team_changed(self, item: events.TeamChanged) -> None:
+        try:
+            gw = await self.gateway_for("", item.installation_id)
+            for work in await affected_pulls(gw, item, self.reconciler.owner_teams):
+                self._submit(work)
+        except Exception:
+            log.exception("could not re-decide pull requests after %s changed", item.teams)
 
     async def _work(self, key: Hashable) -> None:
         repo, number = key  # type: ignore[misc]
@@ -323,6 +334,7 @@ def make_app(config: ServiceConfig) -> web.Application:
             return web.json_response({"error": "payload too large"}, status=413)
         result = check_delivery(request.headers, body, config.webhook_secret, config.max_body)
         if isinstance(result, Rejected):
+            log.warning("refused a delivery (%d): %s", result.status, result.reason)
             return web.json_response({"error": result.reason}, status=result.status)
         service.accept(result)
         return acknowledgement(result.delivery_id)

@@ -24,6 +24,8 @@ class Caches:
     trees: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=512))
     check_runs: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=4096))
     reading: dict[Any, Any] = field(default_factory=dict)  # blob reads in flight, by id
+    # the teams each repository's decisions asked about, read again alongside a pull request
+    repo_teams: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=1024))
     timer: Callable[[], float] = time.monotonic  # what "briefly" is measured on
     memberships: TTLCache[Any, Any] = field(init=False)
 
