@@ -247,17 +247,19 @@ class RepoGateway:
         answers every question about the team, "not a member" too, and is kept a minute.
         Read again, an unchanged listing is a 304, which GitHub does not charge (a 404 from
         the per-login membership check would be charged every time). A team this token
-        cannot see has no members. A fresh answer is the listing read alongside the pull
-        request (see `pull`), or one read now."""
+        cannot see has no members. A fresh answer is one read during this decision: the
+        listing read alongside the pull request (see `pull`), or one read now."""
         key = _team_key(team)
         known = self.caches.repo_teams.get(self.repo) or frozenset()
         if key not in known:
             self.caches.repo_teams[self.repo] = known | {key}
-        if fresh:
-            task = self._fresh.pop(key, None) or asyncio.ensure_future(self._team_listing(key))
-            self.caches.memberships[key] = task
-            return await asyncio.shield(task)
-        return await once(self.caches.memberships, key, lambda: self._team_listing(key))
+        task = self._fresh.get(key)
+        if task is None and fresh:
+            task = self._fresh[key] = asyncio.ensure_future(self._team_listing(key))
+        if task is None:
+            return await once(self.caches.memberships, key, lambda: self._team_listing(key))
+        self.caches.memberships[key] = task  # read during this decision: newer than any cached
+        return await asyncio.shield(task)
 
     async def _team_listing(self, key: str) -> frozenset[str]:
         org, slug = key.removeprefix("@").split("/", 1)

@@ -122,3 +122,25 @@ async def test_reads_ahead_for_a_missing_pull_request_are_not_left_failing(
         del gw
         gc.collect()
     assert "exception was never retrieved" not in caplog.text
+
+
+async def test_a_fresh_membership_answer_is_the_listing_read_with_the_pull_request(
+    emulator: Emulator,
+) -> None:
+    pr = emulator.person("dev").propose(REPO, {"flags/x.yaml": "name: X\n"}, branch="x", title="X")
+    async with emulator.serve() as server, aiohttp.ClientSession() as session:
+        caches = Caches()
+        first = await gateway(session, server.url, caches)
+        assert await first.is_member("@acme/eng-managers", "mgr")  # the repository's team
+        with emulator.lock:  # someone leaves; no webhook says so
+            team = emulator.state.orgs["acme"].teams["eng-managers"]
+            team.members.discard("mgr")
+            team.maintainers.discard("mgr")
+        later = await gateway(session, server.url, caches)
+        await later.pull(pr["number"])
+        mark = len(emulator.calls.calls())
+        assert not await later.is_member("@acme/eng-managers", "mgr", fresh=True)
+        assert not await later.is_member("@acme/eng-managers", "mgr")  # no older answer wins
+        assert len(emulator.calls.calls()) == mark  # answered by the read made with the pull
+    listings = emulator.calls.calls("GET", MEMBERS)
+    assert len(listings) == 2
