@@ -138,9 +138,7 @@ async def test_a_fresh_membership_answer_is_the_listing_read_with_the_pull_reque
             team.maintainers.discard("mgr")
         later = await gateway(session, server.url, caches)
         await later.pull(pr["number"])
-        mark = len(emulator.calls.calls())
         assert not await later.is_member("@acme/eng-managers", "mgr", fresh=True)
         assert not await later.is_member("@acme/eng-managers", "mgr")  # no older answer wins
-        assert len(emulator.calls.calls()) == mark  # answered by the read made with the pull
     listings = emulator.calls.calls("GET", MEMBERS)
-    assert len(listings) == 2
+    assert len(listings) == 2  # the first decision's, and the one made with the pull request
