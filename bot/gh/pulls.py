@@ -21,6 +21,8 @@ from gidgethub.abc import GitHubAPI
 
 from bot.gh.errors import NotOurs
 from bot.gh.pacing import urgent
+from bot.gh.tasks import once, quiet
+from bot.gh.teams import TeamListings
 from bot.policy.assess import ChangedFile
 from bot.policy.patch import added_text
 from bot.policy.reviews import Review
@@ -44,7 +46,7 @@ class RepoGateway:
         self.token = token
         self.caches = caches
         self._ahead: dict[tuple[str, int], asyncio.Task[Any]] = {}
-        self._fresh: dict[str, asyncio.Task[frozenset[str]]] = {}  # team listings, by team
+        self.teams = TeamListings(gh, repo, token, caches)
 
     # Reading -----------------------------------------------------------------------------------
 
@@ -56,10 +58,7 @@ class RepoGateway:
         three), and `files` and `reviews` then answer from those reads."""
         self._read_ahead("files", number, self._files)
         self._read_ahead("reviews", number, self._reviews)
-        for team in self.caches.repo_teams.get(self.repo) or ():  # fresh answers for a merge
-            if team not in self._fresh:
-                self._fresh[team] = asyncio.ensure_future(self._team_listing(team))
-                self._fresh[team].add_done_callback(_quiet)
+        self.teams.read_ahead()  # this decision's team answers, fresh for a merge
         try:
             return await self.gh.getitem(
                 f"/repos/{self.repo}/pulls/{number}", oauth_token=self.token
@@ -72,7 +71,7 @@ class RepoGateway:
     def _read_ahead(self, what: str, number: int, read: Any) -> None:
         if (what, number) not in self._ahead:
             task = asyncio.ensure_future(read(number))
-            task.add_done_callback(_quiet)  # never asked for (a closed pull request): no noise
+            task.add_done_callback(quiet)  # never asked for (a closed pull request): no noise
             self._ahead[(what, number)] = task
 
     async def _ahead_or(self, what: str, number: int, read: Any) -> Any:
@@ -240,43 +239,7 @@ class RepoGateway:
     async def is_member(self, team: str, login: str, *, fresh: bool = False) -> bool:
         """Active membership of `@org/slug` (child teams count; pending does not). `fresh`
         wants an answer read for this decision, not one cached from an earlier one."""
-        return login.lower() in await self.team_members(team, fresh=fresh)
-
-    async def team_members(self, team: str, *, fresh: bool = False) -> frozenset[str]:
-        """The team's active members, child teams included (lower-case logins): one listing
-        answers every question about the team, "not a member" too, and is kept a minute.
-        Read again, an unchanged listing is a 304, which GitHub does not charge (a 404 from
-        the per-login membership check would be charged every time). A team this token
-        cannot see has no members. A fresh answer is one read during this decision: the
-        listing read alongside the pull request (see `pull`), or one read now."""
-        key = _team_key(team)
-        known = self.caches.repo_teams.get(self.repo) or frozenset()
-        if key not in known:
-            self.caches.repo_teams[self.repo] = known | {key}
-        task = self._fresh.get(key)
-        if task is None and fresh:
-            task = self._fresh[key] = asyncio.ensure_future(self._team_listing(key))
-        if task is None:
-            return await once(self.caches.memberships, key, lambda: self._team_listing(key))
-        self.caches.memberships[key] = task  # read during this decision: newer than any cached
-        return await asyncio.shield(task)
-
-    async def _team_listing(self, key: str) -> frozenset[str]:
-        org, slug = key.removeprefix("@").split("/", 1)
-        try:
-            return frozenset(
-                [
-                    m["login"].lower()
-                    async for m in self.gh.getiter(
-                        f"/orgs/{org}/teams/{slug}/members?per_page={PER_PAGE}",
-                        oauth_token=self.token,
-                    )
-                ]
-            )
-        except BadRequest as exc:
-            if exc.status_code not in (403, 404):
-                raise
-            return frozenset()
+        return login.lower() in await self.teams.members(team, fresh=fresh)
 
     async def installation_repos(self) -> list[str]:
         """Full names of the repositories this installation token may act on."""
@@ -292,10 +255,7 @@ class RepoGateway:
     def forget_memberships(self, org: str) -> None:
         """Someone joined or left one of `org`'s teams: every cached answer about that
         organization's teams is dropped (a child team's change changes its parents' too)."""
-        prefix = _team_key(f"{org}/")
-        cache = self.caches.memberships
-        for key in [k for k in list(cache) if k.startswith(prefix)]:
-            cache.pop(key, None)
+        self.teams.forget(org)
 
     async def comments(self, number: int) -> list[dict[str, Any]]:
         return [
@@ -407,29 +367,6 @@ class RepoGateway:
             data={"body": body},
             oauth_token=self.token,
         )
-
-
-async def once(cache: Any, key: Any, fetch: Any) -> Any:
-    """Fetch an immutable value once, even when several coroutines ask at the same moment."""
-    task = cache.get(key)
-    if task is None:
-        task = cache[key] = asyncio.ensure_future(fetch())
-    try:
-        return await asyncio.shield(task)
-    except Exception:
-        if cache.get(key) is task:
-            del cache[key]
-        raise
-
-
-def _team_key(team: str) -> str:
-    """`@Org/Slug` and `org/slug` name one team: `@org/slug`."""
-    return "@" + team.lstrip("@").lower()
-
-
-def _quiet(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled():
-        task.exception()  # retrieved, so an unused read's failure is not logged as lost
 
 
 def has_marker(comments: Sequence[dict[str, Any]], marker: str, login: str | None) -> bool:

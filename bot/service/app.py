@@ -1,7 +1,8 @@
 """`flagbot serve`: the aiohttp application.
 
-`POST /webhook` verifies and acknowledges (202) within microseconds; parsing, routing and
-reconciling happen on background tasks, so GitHub's 10-second limit is never at risk. The
+`POST /webhook` verifies, decodes the few fields routing reads (so no body waits in memory) and
+acknowledges (202) within microseconds; routing and reconciling happen on background tasks, so
+GitHub's 10-second limit is never at risk. The
 background work gives way to acknowledgements: it handles one delivery at a time and lets the
 event loop serve waiting requests in between, so a burst is acknowledged first and worked off
 after. `GET /healthz` reports liveness and the backlog.
