@@ -3,8 +3,10 @@
 Open a pull request creating a flag, manager approval, QA validation, merge, announcement:
 counted from the emulator's call log for flagbot's own identity, with warm caches (one
 lifecycle runs first, so policy files, memberships and check-run lookups are warm where they
-can be). A 304 answer to a conditional request is free on GitHub and counted as free here.
-Goal: <= 15 charged calls.
+can be). People act at a human pace: the emulator's clock moves PACE (minutes) before each
+of them, and so does the clock the service's caches keep time by, so a minute-long cache has
+expired and GitHub's timestamps have changed as they would have. A 304 answer to a conditional
+request is free on GitHub and counted as free here. Goal: <= 12 charged calls.
 """
 
 from __future__ import annotations
@@ -106,8 +108,11 @@ async def main() -> int:
         for call, n in sorted(counter.items()):
             print(f"    {n} x {call}")
     verdict = "meets" if total <= GOAL else "MISSES"
-    print(f"whole lifecycle: {total} charged REST calls (goal <= {GOAL}: {verdict})")
-    return 0
+    print(
+        f"whole lifecycle, people {PACE // 60} minutes apart: {total} charged REST calls "
+        f"(goal <= {GOAL}: {verdict})"
+    )
+    return 0 if total <= GOAL else 1
 
 
 if __name__ == "__main__":
