@@ -46,6 +46,7 @@ class RepoGateway:
         self.token = token
         self.caches = caches
         self._ahead: dict[tuple[str, int], asyncio.Task[Any]] = {}
+        self._asked: set[int] = set()  # pull requests whose reads went ahead
         self.teams = TeamListings(gh, repo, token, caches)
 
     # Reading -----------------------------------------------------------------------------------
@@ -56,9 +57,11 @@ class RepoGateway:
         Its changed files and reviews depend on nothing but the number, and every decision
         reads them: they are asked for at the same moment (one round trip for all three, not
         three), and `files` and `reviews` then answer from those reads."""
-        self._read_ahead("files", number, self._files)
-        self._read_ahead("reviews", number, self._reviews)
-        self.teams.read_ahead()  # this decision's team answers, fresh for a merge
+        if number not in self._asked:  # once per decision: a second read wants only the pull
+            self._asked.add(number)
+            self._read_ahead("files", number, self._files)
+            self._read_ahead("reviews", number, self._reviews)
+            self.teams.read_ahead()  # this decision's team answers, fresh for a merge
         try:
             return await self.gh.getitem(
                 f"/repos/{self.repo}/pulls/{number}", oauth_token=self.token
@@ -69,10 +72,9 @@ class RepoGateway:
             raise
 
     def _read_ahead(self, what: str, number: int, read: Any) -> None:
-        if (what, number) not in self._ahead:
-            task = asyncio.ensure_future(read(number))
-            task.add_done_callback(quiet)  # never asked for (a closed pull request): no noise
-            self._ahead[(what, number)] = task
+        task = asyncio.ensure_future(read(number))
+        task.add_done_callback(quiet)  # never asked for (a closed pull request): no noise
+        self._ahead[(what, number)] = task
 
     async def _ahead_or(self, what: str, number: int, read: Any) -> Any:
         task = self._ahead.pop((what, number), None)

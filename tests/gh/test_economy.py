@@ -142,3 +142,20 @@ async def test_a_fresh_membership_answer_is_the_listing_read_with_the_pull_reque
         assert not await later.is_member("@acme/eng-managers", "mgr")  # no older answer wins
     listings = emulator.calls.calls("GET", MEMBERS)
     assert len(listings) == 2  # the first decision's, and the one made with the pull request
+
+
+async def test_reading_the_pull_request_again_reads_only_the_pull_request(
+    emulator: Emulator,
+) -> None:
+    pr = emulator.person("dev").propose(REPO, {"flags/x.yaml": "name: X\n"}, branch="x", title="X")
+    async with emulator.serve() as server, aiohttp.ClientSession() as session:
+        gw = await gateway(session, server.url, Caches())
+        await gw.pull(pr["number"])
+        await gw.files(pr["number"])
+        await gw.reviews(pr["number"])
+        await gw.pull(pr["number"])  # after a refused merge: was it merged meanwhile?
+        await asyncio.sleep(0.05)
+    routes = [c.route for c in emulator.calls.calls("GET")]
+    assert routes.count("/repos/{owner}/{repo}/pulls/{pull_number}") == 2
+    assert routes.count("/repos/{owner}/{repo}/pulls/{pull_number}/files") == 1
+    assert routes.count("/repos/{owner}/{repo}/pulls/{pull_number}/reviews") == 1
