@@ -50,7 +50,7 @@ def fastest(writes: int) -> float:
 def prepared(prs: int, latency_ms: float) -> tuple[Emulator, list[int]]:
     """The repository with `prs` flag pull requests, each approved by a manager."""
     files = repository_files(ROOT, without=("flags/new_checkout_flow.yaml",))
-    em = Emulator.from_seed({**acme_seed(files), "options": {"latency_ms": latency_ms}})
+    em = Emulator.from_seed({**acme_seed(files), "options": {"latency": latency_ms / 1000}})
     flag = (ROOT / "flags/new_checkout_flow.yaml").read_text()
     numbers = []
     for i in range(prs):

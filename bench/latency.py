@@ -1,6 +1,6 @@
 """From the final approval to the merge call, with GitHub 100 ms away.
 
-The emulator answers every call 100 ms late (its `latency_ms` option, standing for GitHub's
+The emulator answers every call 100 ms late (its `latency` option, standing for GitHub's
 round trip). A flag pull request is opened and approved by its manager; then QA's approval,
 the one that makes it mergeable, is submitted and timed to the merge. From the emulator's call
 log: the bot's calls between that review and the merge call, and the sequential round trips on
@@ -38,7 +38,7 @@ GOAL = 2
 
 def seed(latency_ms: float) -> dict:
     files = repository_files(ROOT, without=("flags/new_checkout_flow.yaml",))
-    return {**acme_seed(files), "options": {"latency_ms": latency_ms}}
+    return {**acme_seed(files), "options": {"latency": latency_ms / 1000}}
 
 
 def round_trips(calls: Sequence[Call], last: Call) -> list[Call]:

@@ -33,8 +33,9 @@ class Options:
     # identity, on the emulator's clock; over either, a 403 with `Retry-After`
     writes_per_minute: int = 80
     writes_per_hour: int = 500
-    # every HTTP call is answered this much later, as a distant GitHub would answer
-    latency_ms: float = 0.0
+    # seconds every API call over HTTP takes before it is answered (GitHub's round trip, for
+    # benchmarks); faults' latency adds to it
+    latency: float = 0.0
 
 
 class Event:

@@ -105,7 +105,7 @@ async def test_in_process_calls_and_admin_resets_are_not_limited(
 
 
 async def test_latency_option_delays_every_http_call(emulator: Emulator, github: Server) -> None:
-    emulator.options.latency_ms = 30
+    emulator.options.latency = 0.03
     async with aiohttp.ClientSession() as session:
         api = GitHubAPI(session, "tests", oauth_token="dev-token", base_url=github.url)
         await api.getitem("/repos/acme/flags")

@@ -94,7 +94,7 @@ async def test_an_added_file_is_not_read_again(emulator: Emulator) -> None:
 async def test_files_and_reviews_are_read_alongside_the_pull_request(emulator: Emulator) -> None:
     pr = emulator.person("dev").propose(REPO, {"flags/x.yaml": "name: X\n"}, branch="x", title="X")
     emulator.person("mgr").approve(REPO, pr["number"])
-    emulator.options.latency_ms = 200  # every answer late: the reads must overlap to be quick
+    emulator.options.latency = 0.2  # every answer late: the reads must overlap to be quick
     async with emulator.serve() as server, aiohttp.ClientSession() as session:
         gw = await gateway(session, server.url, Caches())
         pull = await gw.pull(pr["number"])

@@ -80,7 +80,7 @@ class Dispatcher:
     # --- entry points -----------------------------------------------------------------------
     async def handle_async(self, req: Request) -> Served:
         started = time.perf_counter()
-        latency = self.world.options.latency_ms / 1000
+        latency = self.world.options.latency
         if latency > 0:
             await asyncio.sleep(latency)
         early, route, decision = self._prepare(req)
