@@ -78,7 +78,10 @@ class RepoGateway:
 
     async def _ahead_or(self, what: str, number: int, read: Any) -> Any:
         task = self._ahead.pop((what, number), None)
-        return await (task if task is not None else read(number))
+        if task is None:  # the caller reads for itself (concurrently, perhaps): none ahead
+            self._asked.add(number)
+            return await read(number)
+        return await task
 
     async def open_pulls(self, base: str | None = None) -> list[dict[str, Any]]:
         """Open pull requests into `base` (into any branch when None)."""

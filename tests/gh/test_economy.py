@@ -159,3 +159,14 @@ async def test_reading_the_pull_request_again_reads_only_the_pull_request(
     assert routes.count("/repos/{owner}/{repo}/pulls/{pull_number}") == 2
     assert routes.count("/repos/{owner}/{repo}/pulls/{pull_number}/files") == 1
     assert routes.count("/repos/{owner}/{repo}/pulls/{pull_number}/reviews") == 1
+
+
+async def test_a_caller_reading_everything_at_once_reads_each_once(emulator: Emulator) -> None:
+    pr = emulator.person("dev").propose(REPO, {"flags/x.yaml": "name: X\n"}, branch="x", title="X")
+    async with emulator.serve() as server, aiohttp.ClientSession() as session:
+        gw = await gateway(session, server.url, Caches())
+        n = pr["number"]
+        await asyncio.gather(gw.files(n), gw.reviews(n), gw.pull(n))  # files asked first
+        await asyncio.sleep(0.05)
+    routes = [c.route for c in emulator.calls.calls("GET")]
+    assert len(routes) == 3 and len(set(routes)) == 3
