@@ -95,7 +95,8 @@ async def main() -> int:
         }
         async with sandbox(seed(), channel_env=env) as stack:
             clock = stack.emulator.clock
-            stack.service.caches = Caches(timer=lambda: clock.now().timestamp())
+            owner = getattr(stack.service, "pool", stack.service)  # whoever holds the caches
+            owner.caches = Caches(timer=lambda: clock.now().timestamp())
             await lifecycle(stack, "warmup_flag")
             phases = await lifecycle(stack, "measured_flag")
     await runner.cleanup()
