@@ -7,7 +7,8 @@ emulator. The service acts as the seed's first GitHub App.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.emulator.emulator import Emulator
+from bot.exports.access import ReadTokens
 from bot.gh.retry import DEFAULT_POLICY, RetryPolicy
 from bot.service.app import SERVICE, Service, make_app
-from bot.service.config import ServiceConfig
+from bot.service.config import NO_READ_TOKENS, ServiceConfig
 
 SECRET = "s3cret"
 
@@ -29,6 +31,7 @@ class Sandbox:
     config: ServiceConfig
     bot_url: str
     replicas: list[Service] = field(default_factory=list)
+    app: web.Application | None = None
 
     @property
     def api_url(self) -> str:
@@ -54,8 +57,10 @@ async def sandbox(
     secret: str = SECRET,
     channel_env: Mapping[str, str] | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
-    announce_grace: float = 60.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    read_tokens: ReadTokens = NO_READ_TOKENS,
 ) -> AsyncIterator[Sandbox]:
+    """`sleep`: how the service waits between retries (tests pass one that does not)."""
     emulator = seed if isinstance(seed, Emulator) else Emulator.from_seed(dict(seed))
     if not emulator.private_keys:
         raise ValueError("the seed needs an app with a private key for flagbot to act as")
@@ -68,9 +73,9 @@ async def sandbox(
             private_key=key,
             channel_env=dict(channel_env or {}),
             retry=retry,
-            announce_grace=announce_grace,
+            read_tokens=read_tokens,
         )
-        app = make_app(config)
+        app = make_app(config, Service(config, clock=emulator.clock.now, sleep=sleep))
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -79,6 +84,6 @@ async def sandbox(
         url = f"http://127.0.0.1:{port}/webhook"
         emulator.add_webhook(url, secret, app_id=app_id)
         try:
-            yield Sandbox(emulator, app[SERVICE], config, url)
+            yield Sandbox(emulator, app[SERVICE], config, url, app=app)
         finally:
             await runner.cleanup()

@@ -14,14 +14,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "environment: FLAGBOT_WEBHOOK_SECRET (required); GITHUB_APP_ID with "
         "GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH, or GITHUB_TOKEN; GITHUB_API_URL "
-        "(default https://api.github.com); the channel variables named in .github/flagbot.yml"
+        "(default https://api.github.com); FLAGBOT_SWEEP_INTERVAL (default 10m, 0 = off); "
+        "FLAGBOT_DRAIN_TIMEOUT (default 25s); the channel variables named in .github/flagbot.yml; "
+        "FLAGBOT_READ_TOKENS (TOKEN=OWNER/REPO[/ENV], ...: who may read the flags at "
+        "/flags/<owner>/<repo>/<env>.flagd.json and /api/client/features)"
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
     import logging
-
-    from aiohttp import web
 
     from bot.service.app import make_app
     from bot.service.config import ConfigError, ServiceConfig
@@ -34,11 +36,14 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     mode = f"GitHub App {config.app_id}" if config.app_id else "token"
     print(f"flagbot serve: {mode} against {config.api_url}", flush=True)
-    web.run_app(
-        make_app(config),
-        host=args.host,
-        port=args.port,
-        print=lambda msg: print(f"flagbot serve: {msg.strip()}", flush=True),
-        access_log=None,
+    from bot.service.shutdown import serve_until_signalled
+
+    asyncio.run(
+        serve_until_signalled(
+            make_app(config),
+            args.host,
+            args.port,
+            lambda msg: print(f"flagbot serve: {msg.strip()}", flush=True),
+        )
     )
     return 0

@@ -3,9 +3,12 @@ counting."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from contextlib import suppress
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -34,13 +37,16 @@ class GitHubClient(GitHubAPI):
         policy: RetryPolicy = DEFAULT_POLICY,
         calls: Counter[str] | None = None,
         pacer: Pacer | None = None,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(
             session, USER_AGENT, oauth_token=oauth_token, cache=cache, base_url=base_url
         )
         self.policy = policy
+        self._date: str | None = None
         self.calls: Counter[str] = calls if calls is not None else Counter()
-        self.pacer = pacer or Pacer()
+        # `pause` is injected, so tests never wait through real backoff
+        self.pacer = pacer or Pacer(sleep=pause)
 
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
@@ -63,6 +69,7 @@ class GitHubClient(GitHubAPI):
             if not as_app and resp_headers.get("x-ratelimit-remaining") == "0":
                 with suppress(KeyError, ValueError):  # spent: nobody calls before the reset
                     self.pacer.pause_all(float(resp_headers["x-ratelimit-reset"]))
+            self._date = resp_headers.get("date") or self._date
             return status, resp_headers, data
 
     async def _paced(
@@ -76,6 +83,16 @@ class GitHubClient(GitHubAPI):
                 return await super()._request(method, url, headers, body)
         async with self.pacer.read():
             return await super()._request(method, url, headers, body)
+
+    def server_time(self) -> datetime | None:
+        """GitHub's time at its latest answer (its `Date` header): flagbot compares GitHub's
+        timestamps against GitHub's clock, never its own."""
+        if not self._date:
+            return None
+        try:
+            return parsedate_to_datetime(self._date)
+        except (TypeError, ValueError):
+            return None
 
     async def handle_rate_limit_error(
         self, *, method: str, url: str, exception: HTTPException, attempt: int

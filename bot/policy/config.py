@@ -19,6 +19,7 @@ from bot.flags.plan import read_every, read_stages
 from bot.policy.model import (
     CHANGE_TYPES,
     DEFAULT_ROLES,
+    ApprovalTimeout,
     Channel,
     Policy,
     RequirementRule,
@@ -32,8 +33,11 @@ from bot.yamlsafe import Path, load_mapping
 POLICY_PATH = ".github/flagbot.yml"
 POLICY_FIELDS = (
     "roles", "require", "merge_method", "notify_on_complete", "notifications", "rollout",
-    "default_environment", "environments",
+    "default_environment", "environments", "approval", "exports",
 )  # fmt: skip
+APPROVAL_FIELDS = ("remind_after", "expire_after", "on_expire")
+ON_EXPIRE = ("fail", "close")
+EXPORT_TARGETS = ("flagd", "unleash")  # bot.exports.TARGETS: what `exports:` may list
 REQUIRE_FIELDS = ("default", "environments", "change_types", "rules")
 REQUIRE_RULE_FIELDS = ("name", "when", "roles")
 WHEN_FIELDS = ("environment", "change_type", "enabled")
@@ -109,6 +113,8 @@ class _PolicyReader:
         notify = f.boolean(m.get("notify_on_complete", True), ("notify_on_complete",))
         channels = self.read_channels(m["notifications"]) if "notifications" in m else ()
         rollout = self.read_rollout(m["rollout"]) if "rollout" in m else RolloutDefaults()
+        approval = self.read_approval(m["approval"]) if "approval" in m else ApprovalTimeout()
+        exports = self.read_exports(m["exports"]) if "exports" in m else ()
         if not f.ok:
             return None
         return Policy(
@@ -120,6 +126,8 @@ class _PolicyReader:
             notify_on_complete=notify,  # type: ignore[arg-type]
             channels=channels,
             rollout=rollout,  # type: ignore[arg-type]
+            approval=approval,  # type: ignore[arg-type]
+            exports=exports,
         )
 
     # -- roles and environments -------------------------------------------------------------
@@ -454,6 +462,45 @@ class _PolicyReader:
         if stages is None or every is None or guard is None:
             return None
         return RolloutDefaults(stages, every, guard)
+
+    def read_approval(self, value: Any) -> ApprovalTimeout | None:
+        f = self.f
+        where: Path = ("approval",)
+        m = f.mapping(value, where)
+        if m is None:
+            return None
+        f.known_keys(m, where, APPROVAL_FIELDS)
+        d = ApprovalTimeout()
+        remind = (
+            read_every(f, m["remind_after"], (*where, "remind_after"))
+            if "remind_after" in m
+            else d.remind_after
+        )
+        expire = (
+            read_every(f, m["expire_after"], (*where, "expire_after"))
+            if "expire_after" in m
+            else d.expire_after
+        )
+        on_expire = f.choice(m.get("on_expire", d.on_expire), (*where, "on_expire"), ON_EXPIRE)
+        if remind is None or expire is None or on_expire is None:
+            return None
+        if remind >= expire:
+            f.error(
+                (*where, "remind_after"),
+                "approval.remind_after must be shorter than approval.expire_after, or the "
+                "reminder would come after the pull request expired",
+                "out-of-range",
+            )
+            return None
+        return ApprovalTimeout(remind, expire, on_expire)  # type: ignore[arg-type]
+
+    def read_exports(self, value: Any) -> tuple[str, ...]:
+        """The export formats every flag must be expressible in (`flagbot validate` checks)."""
+        targets = self.f.strings(value, ("exports",), single_ok=True) or ()
+        for i, target in enumerate(targets):
+            self.f.choice(target, ("exports",) if isinstance(value, str) else ("exports", i),
+                          EXPORT_TARGETS)  # fmt: skip
+        return targets
 
 
 def _a(word: str) -> str:

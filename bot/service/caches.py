@@ -22,6 +22,7 @@ MEMBERSHIP_TTL = 60.0  # seconds; a removed team member stops counting within a 
 class Caches:
     contents: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=8192))
     trees: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=512))
+    # flagbot's check runs per commit, with its own writes applied (sweeps read them fresh)
     check_runs: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=4096))
     reading: dict[Any, Any] = field(default_factory=dict)  # blob reads in flight, by id
     # the teams each repository's decisions asked about, read again alongside a pull request

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.exports.access import ReadTokens, TokenConfigError
 from bot.gh.retry import DEFAULT_POLICY, RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
+NO_READ_TOKENS = ReadTokens()
 DEFAULT_MAX_BODY = 5 * 1024 * 1024  # GitHub caps payloads at 25 MB; flag events are ~30 KB
+DEFAULT_SWEEP_INTERVAL = "10m"
+DEFAULT_DRAIN_TIMEOUT = 25.0  # seconds; Kubernetes' default grace period is 30
 
 
 class ConfigError(Exception):
@@ -28,13 +33,19 @@ class ServiceConfig:
     workers: int = 8
     channel_env: Mapping[str, str] | None = None  # where channel URLs are looked up
     retry: RetryPolicy = DEFAULT_POLICY
-    announce_grace: float = 60.0  # see Reconciler.announce_grace
+    sweep_interval: float = 0.0  # seconds between sweeps inside serve; 0: none (not even at
+    # start-up). FLAGBOT_SWEEP_INTERVAL, default 10m.
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT  # FLAGBOT_DRAIN_TIMEOUT
+    read_tokens: ReadTokens = NO_READ_TOKENS  # FLAGBOT_READ_TOKENS: who may read the exports
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, webhooks: bool = True
+    ) -> ServiceConfig:
+        """`webhooks=False` for commands that receive none (`flagbot sweep`): no secret."""
         env = os.environ if env is None else env
         secret = env.get("FLAGBOT_WEBHOOK_SECRET", "")
-        if not secret:
+        if not secret and webhooks:
             raise ConfigError(
                 "FLAGBOT_WEBHOOK_SECRET is not set: flagbot refuses to accept unsigned webhooks. "
                 "Set it to the secret configured on the GitHub App or webhook."
@@ -69,7 +80,16 @@ class ServiceConfig:
             raise ConfigError(
                 f"FLAGBOT_MAX_BODY / FLAGBOT_WORKERS must be integers: {exc}"
             ) from None
+        sweep_every = _seconds(env, "FLAGBOT_SWEEP_INTERVAL", DEFAULT_SWEEP_INTERVAL)
+        drain = _seconds(env, "FLAGBOT_DRAIN_TIMEOUT", f"{DEFAULT_DRAIN_TIMEOUT:g}s")
+        try:
+            read_tokens = ReadTokens.parse(env.get("FLAGBOT_READ_TOKENS", ""))
+        except TokenConfigError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
+            sweep_interval=sweep_every,
+            drain_timeout=drain,
+            read_tokens=read_tokens,
             webhook_secret=secret,
             api_url=(env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
             token=None if app_id else token,
@@ -79,3 +99,20 @@ class ServiceConfig:
             workers=workers,
             channel_env=env,
         )
+
+
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    """A duration setting: `10m`, `1h30m`, `25s`, `90` (seconds) or `0` (off)."""
+    text = (env.get(name) or default).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        raise ConfigError(f"{name}={text!r} is not a duration: write e.g. 10m, 1h, 30s or 0")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
