@@ -28,6 +28,8 @@ COMMANDS: tuple[str, ...] = (
     "replay",
     "demo",
     "emulator",
+    "init",
+    "schema",
 )
 
 
