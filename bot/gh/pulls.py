@@ -339,7 +339,9 @@ class RepoGateway:
 
     async def unfinished_announcements(self) -> list[int]:
         """Pull requests whose announcement was claimed and never completed."""
-        return sorted({n for (n, _), done in (await self.announcement_claims()).items() if not done})
+        return sorted(
+            {n for (n, _), done in (await self.announcement_claims()).items() if not done}
+        )
 
     async def recently_merged(self, base: str) -> list[tuple[int, str]]:
         """(number, head) of the pull requests merged into `base` among the most recently
