@@ -29,7 +29,7 @@ class Announcements:
     def hand(self, key: Key, work: Coroutine[Any, Any, Outcome]) -> None:
         task = asyncio.create_task(self._run(key, work))
         self._tasks[task] = key
-        task.add_done_callback(self._tasks.pop)
+        task.add_done_callback(lambda t: self._tasks.pop(t, None))
 
     async def _run(self, key: Key, work: Coroutine[Any, Any, Outcome]) -> None:
         repo, number = key
@@ -39,10 +39,15 @@ class Announcements:
             raise
         except Exception as exc:  # GitHub failing past the client's retries
             log.warning("%s#%s: announcing failed (%s); reconciling again", repo, number, exc)
-            self.failed(key)
+            self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            self.failed(key)  # not in flight any more: the reconcile reads it
             return
         log.info("%s#%s: %s", repo, number, ", ".join(outcome.actions) or "announced elsewhere")
         self.finished.append(outcome)
+
+    def holds(self, key: Key) -> bool:
+        """An announcement for this pull request is in flight."""
+        return key in self._tasks.values()
 
     @property
     def pending(self) -> int:

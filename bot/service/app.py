@@ -68,6 +68,7 @@ class Service:
             lambda key: self.work.submit(Work(key[0], key[1], self.work.installations.get(key)))
         )
         self.reconciler.hand_off = self.announcements.hand
+        self.reconciler.announcing = self.announcements.holds
         self.router = DeliveryRouter(self.work.submit, self._base_changed, self._team_changed)
         self.memo = SweepMemo()  # periodic sweeps skip what did not change
         self.work.listeners.append(self.memo.finished)

@@ -80,6 +80,7 @@ class Reconciler:
     )
     # Where what follows a merge (claim, announcement) runs; None: in the same reconcile.
     hand_off: Callable[[tuple[str, int], Coroutine[Any, Any, Outcome]], None] | None = None
+    announcing: Callable[[tuple[str, int]], bool] = lambda key: False  # handed off, in flight
 
     async def reconcile(
         self,
@@ -90,7 +91,9 @@ class Reconciler:
         fresh: bool = False,
         recover: bool = False,
     ) -> Outcome:
-        if (repo, number) in self.final:
+        if (repo, number) in self.final or self.announcing((repo, number)):
+            # Merged: final, or its announcement is in flight here (which, if it fails, is
+            # reconciled again), so there is nothing to read.
             return Outcome(number, None)
         gw = await self.gateway_for(repo, installation_id)
         return await self._rounds(gw, number, fresh=fresh, recover=recover)
