@@ -1,11 +1,15 @@
-"""gidgethub's aiohttp client with flagbot's retry policy, API version pin and call counting."""
+"""gidgethub's aiohttp client with flagbot's retry policy, API version pin and call counting.
+
+`observe`, when given, hears of every attempt: the status (None when no answer came), the
+answer's headers (rate-limit budget) and whether the call was made with the App's JWT rather
+than an installation token or user token (the two draw on different rate-limit budgets)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 import aiohttp
@@ -16,6 +20,8 @@ from bot.gh.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
 
 API_VERSION = "2022-11-28"
 USER_AGENT = "flagbot"
+
+Observer = Callable[[int | None, Mapping[str, str], bool], None]
 
 
 class GitHubClient(GitHubAPI):
@@ -30,12 +36,14 @@ class GitHubClient(GitHubAPI):
         cache: MutableMapping[str, Any] | None = None,
         policy: RetryPolicy = DEFAULT_POLICY,
         calls: Counter[str] | None = None,
+        observe: Observer | None = None,
     ) -> None:
         super().__init__(
             session, USER_AGENT, oauth_token=oauth_token, cache=cache, base_url=base_url
         )
         self.policy = policy
         self.calls: Counter[str] = calls if calls is not None else Counter()
+        self.observe = observe
 
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
@@ -48,6 +56,8 @@ class GitHubClient(GitHubAPI):
             try:
                 status, resp_headers, data = await super()._request(method, url, headers, body)
             except (aiohttp.ClientError, TimeoutError) as exc:
+                if self.observe:
+                    self.observe(None, {}, _as_app(headers))
                 delay = retry_delay(None, {}, attempt, time.time(), self.policy)
                 if delay is None:
                     raise ConnectionError(f"{method} {url}: {exc}") from exc
@@ -55,6 +65,8 @@ class GitHubClient(GitHubAPI):
                 continue
             if status == 304:
                 self.calls["304"] += 1
+            if self.observe:
+                self.observe(status, resp_headers, _as_app(headers))
             return status, resp_headers, data
 
     async def handle_rate_limit_error(
@@ -77,3 +89,9 @@ class GitHubClient(GitHubAPI):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+def _as_app(headers: Mapping[str, str]) -> bool:
+    """Whether the call was authenticated with the App's JWT (three dot-separated parts)."""
+    auth = headers.get("authorization", "")
+    return auth.lower().startswith("bearer ") and auth.count(".") == 2

@@ -4,7 +4,8 @@
 reconciling happen on background tasks, so GitHub's 10-second limit is never at risk. The
 background work gives way to acknowledgements: it handles one delivery at a time and lets the
 event loop serve waiting requests in between, so a burst is acknowledged first and worked off
-after. `GET /healthz` reports liveness and the backlog.
+after. `GET /healthz` reports liveness and the backlog, `GET /readyz` readiness and
+`GET /metrics` Prometheus metrics (see `instruments`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ from bot.gh.auth import AppAuth, TokenAuth
 from bot.gh.client import GitHubClient
 from bot.gh.errors import NotOurs
 from bot.gh.pulls import RepoGateway
+from bot.logs import annotate
 from bot.service import events
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
+from bot.service.health import ReadinessCheck
+from bot.service.instruments import Instruments
 from bot.service.intake import Accepted, Rejected, check_delivery
+from bot.service.metrics import metrics_handler
+from bot.service.preflight import check_github
 from bot.service.queue import KeyedQueue
 from bot.service.reconcile import Outcome, Reconciler
 
@@ -79,12 +85,14 @@ class Service:
         self._routed.set()
         self._parser: asyncio.Task[None] | None = None
         self.queue = KeyedQueue(self._work, workers=config.workers)
+        self.instruments = Instruments(config.api_url, lambda: self.backlog, config.ready_backlog)
         self.reconciler = Reconciler(
             self.gateway_for,
             bot_login="",
             channel_env=dict(config.channel_env or {}),
             checks_allowed=self.auth.is_app,
             announce_grace=config.announce_grace,
+            on_notice=self.instruments.notice,
         )
         self._failures: dict[Hashable, int] = {}
         self._retries: set[asyncio.Task[None]] = set()
@@ -131,6 +139,7 @@ class Service:
                 base_url=self.config.api_url,
                 cache=LRUCache(maxsize=ETAG_CACHE_SIZE),
                 policy=self.config.retry,
+                observe=self.instruments.github_observer(str(key)),
             )
         return self.clients[key]
 
@@ -185,25 +194,28 @@ class Service:
             await asyncio.sleep(wake - now)
 
     async def _route(self, delivery: Accepted) -> None:
-        if delivery.event not in events.ROUTED_EVENTS:
-            return
-        try:
-            event = parse_event(delivery)
-            found: list[events.Work | events.BaseChanged] = []
-            await events.router.dispatch(event, found.append)
-            for item in found:
-                if isinstance(item, events.BaseChanged):
-                    await self._base_changed(item)
-                else:
-                    self._submit(item)
-        except Exception:  # a malformed but signed payload: log it, keep serving
-            log.exception("could not route delivery %s", delivery.delivery_id)
+        with self.instruments.routing(delivery.delivery_id, delivery.event, len(delivery.body)):
+            if delivery.event not in events.ROUTED_EVENTS:
+                return
+            try:
+                event = parse_event(delivery)
+                found: list[events.Work | events.BaseChanged] = []
+                await events.router.dispatch(event, found.append)
+                for item in found:
+                    if isinstance(item, events.BaseChanged):
+                        await self._base_changed(item)
+                    else:
+                        self._submit(item)
+            except Exception:  # a malformed but signed payload: log it, keep serving
+                annotate(outcome="malformed")
+                log.exception("could not route delivery %s", delivery.delivery_id)
 
     def _submit(self, item: events.Work) -> None:
         key = (item.repo, item.number)
         self.installations[key] = item.installation_id
         if item.fresh:
             self.fresh.add(key)
+        self.instruments.submitted(key)
         self.queue.submit(key)
 
     async def _base_changed(self, item: events.BaseChanged) -> None:
@@ -220,28 +232,25 @@ class Service:
         repo, number = key  # type: ignore[misc]
         fresh = key in self.fresh
         self.fresh.discard(key)  # type: ignore[arg-type]
-        try:
-            outcome = await self.reconciler.reconcile(
-                repo,
-                number,
-                self.installations.get(key),
-                fresh=fresh,  # type: ignore[arg-type]
-            )
-        except NotOurs as exc:  # not this App's to act on: one line, no retry
-            log.warning("ignored %s#%s: %s", repo, number, exc)
-            return
-        except Exception:
-            self._retry_later(key)
-            raise
+        with self.instruments.reconciling(key) as done:  # logs one line with what came of it
+            try:
+                outcome = await self.reconciler.reconcile(
+                    repo,
+                    number,
+                    self.installations.get(key),
+                    fresh=fresh,  # type: ignore[arg-type]
+                )
+            except NotOurs as exc:  # not this App's to act on: one line, no retry
+                done.result = "not_ours"
+                log.warning("ignored %s#%s: %s", repo, number, exc)
+                return
+            except Exception:
+                self._retry_later(key)
+                log.exception("reconcile of %s#%s failed", repo, number)
+                return
+            done.decided(outcome)
         self._failures.pop(key, None)
         self.outcomes.append(outcome)
-        log.info(
-            "%s#%s: %s%s",
-            repo,
-            number,
-            outcome.decision.title if outcome.decision else "left alone (closed)",
-            f" (merge {outcome.merge_status})" if outcome.merge_status else "",
-        )
         if outcome.retry:
             self.queue.submit(key)
 
@@ -305,12 +314,20 @@ def make_app(config: ServiceConfig) -> web.Application:
             return web.json_response({"error": "payload too large"}, status=413)
         result = check_delivery(request.headers, body, config.webhook_secret, config.max_body)
         if isinstance(result, Rejected):
+            service.instruments.rejected(request.headers, result.status, result.reason, len(body))
             return web.json_response({"error": result.reason}, status=result.status)
         service.accept(result)
         return acknowledgement(result.delivery_id)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "backlog": service.backlog})
+
+    async def probe() -> str | None:
+        assert service.session is not None, "service not started"
+        problem = await check_github(service.session, config)
+        return None if problem is None else problem.text
+
+    readiness = ReadinessCheck(service.instruments.readiness, probe, lambda: service.backlog)
 
     async def lifecycle(app: web.Application):
         await service.start()
@@ -319,5 +336,7 @@ def make_app(config: ServiceConfig) -> web.Application:
 
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readiness.handle)
+    app.router.add_get("/metrics", metrics_handler(service.instruments.metrics))
     app.cleanup_ctx.append(lifecycle)
     return app

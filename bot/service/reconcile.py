@@ -20,7 +20,7 @@ from cachetools import LRUCache
 
 from bot.flags.location import is_flag_path
 from bot.gh.pulls import RepoGateway, has_marker
-from bot.notify.channels import notify_all
+from bot.notify.channels import Delivery, notify_all
 from bot.notify.notice import change_applied
 from bot.policy.assess import (
     PullContext,
@@ -75,6 +75,7 @@ class Reconciler:
     announce_grace: float = 60.0
     # Pull requests this process merged (and announced): final, so later events need no reads.
     merged: LRUCache[tuple[str, int], bool] = field(default_factory=lambda: LRUCache(4096))
+    on_notice: Callable[[Delivery], None] = lambda delivery: None  # metrics and logs
 
     async def reconcile(
         self, repo: str, number: int, installation_id: int | None = None, *, fresh: bool = False
@@ -267,6 +268,8 @@ class Reconciler:
         )
         channels = inp.policy.channels if inp.policy else ()
         results = await notify_all(channels, notice, self.channel_env)
+        for result in results:
+            self.on_notice(result)
         failed = [f"{r.channel} ({r.detail})" for r in results if not r.ok]
         reasons: tuple[str, ...] = ()
         if failed:
