@@ -9,6 +9,8 @@ whether GitHub still accepts the credentials.
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -135,5 +137,8 @@ async def check_github(
 def _reason(exc: aiohttp.ClientError) -> str:
     """The cause in a few words (aiohttp's messages repeat the host and the whole errno)."""
     cause = getattr(exc, "os_error", None) or exc.__cause__ or exc
+    number = getattr(cause, "errno", None)
+    if isinstance(number, int) and number > 0 and not isinstance(cause, socket.gaierror):
+        return os.strerror(number)
     text = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
     return text.split(" [")[0].strip() or type(exc).__name__
