@@ -41,7 +41,7 @@ class Metrics:
         )
         self.decisions = Counter(
             "flagbot_decisions",
-            "Decisions by step (validate, approve, merge, notify, done, blocked, ...).",
+            "Decisions by step (validate, approval, apply_change, notify, done, rejected, ...).",
             ["step"],
             registry=r,
         )
