@@ -26,6 +26,7 @@ from github import Auth, Github, GithubException, GithubRetry, InputGitAuthor
 from github.Repository import Repository
 
 from bot.rollout.edit import format_timestamp
+from bot.rollout.transport import transport_reason
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -158,6 +159,8 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, GithubException):
         message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
         return f"HTTP {exc.status}: {message or exc.message or ''}".rstrip(": ")
+    if isinstance(exc, requests.exceptions.RequestException):
+        return f"GitHub unreachable ({transport_reason(exc)})"
     return f"{type(exc).__name__}: {exc}"
 
 

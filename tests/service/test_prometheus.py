@@ -173,7 +173,9 @@ def query(prom: str, expr: str) -> dict[tuple[tuple[str, str], ...], float]:
         return {}
     return {
         tuple(
-            sorted((k, v) for k, v in r["metric"].items() if k not in ("job", "instance", "__name__"))
+            sorted(
+                (k, v) for k, v in r["metric"].items() if k not in ("job", "instance", "__name__")
+            )
         ): float(r["value"][1])
         for r in data["data"]["result"]
     }
