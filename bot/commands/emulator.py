@@ -28,7 +28,6 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import signal
     import sys
-
     from pathlib import Path
 
     from bot.emulator import Emulator, SeedError
