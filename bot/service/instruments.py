@@ -101,7 +101,7 @@ class Instruments:
     def routing(self, delivery_id: str, event: str, size: int) -> Iterator[dict[str, Any]]:
         """Around routing one acknowledged delivery: its lines carry its id and event; the
         access line at the end says what it was about and what came of it."""
-        with logs.bound(delivery=delivery_id, event=event) as fields:
+        with logs.bound(delivery=delivery_id, event=event, api_calls=logs.Spent()) as fields:
             fields["outcome"] = "ignored"
             try:
                 yield fields

@@ -1,6 +1,7 @@
-"""A real Prometheus server (Debian's `prometheus` package) scrapes a real `flagbot serve`
-process through a pull request's lifecycle; its query API then returns the merge and delivery
-counters. The README's sample alert rules pass `promtool check rules`.
+"""`flagbot serve` as a real process against the emulator: a real Prometheus server (Debian's
+`prometheus` package) scrapes it through a pull request's lifecycle and its query API then
+returns the merge and delivery counters; `/readyz` follows the emulator refusing the App; the
+README's sample alert rules pass `promtool check rules`.
 
 Both binaries come from the Debian package (`.ci/run` installs it when missing); where they are
 absent these tests skip and say so. The waits below poll real processes until a bound; nothing
@@ -88,6 +89,7 @@ def stop(proc: subprocess.Popen) -> str:
 @dataclass
 class Running:
     emulator: Emulator
+    emulator_url: str
     base: str
     proc: subprocess.Popen
     output: list[str] = field(default_factory=list)
@@ -120,7 +122,7 @@ def flagbot() -> Iterator[Running]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        running = Running(emulator, f"http://127.0.0.1:{port}", proc)
+        running = Running(emulator, api, f"http://127.0.0.1:{port}", proc)
         try:
             wait_for("flagbot ready", lambda: http_json(f"{running.base}/readyz"), proc)
             emulator.add_webhook(f"{running.base}/webhook", SECRET, app_id=APP_ID)
@@ -218,6 +220,50 @@ def test_prometheus_scrapes_flagbot_through_a_lifecycle(flagbot, prometheus):
     reconciled = [line for line in lines if line["msg"].startswith("reconciled")]
     assert all(line["repo"] == REPO and line["pr"] == n and line["delivery"] for line in reconciled)
     assert APP_KEY_LINE not in "\n".join(json.dumps(line) for line in lines)
+
+
+def test_readyz_of_a_real_process_follows_the_emulator_refusing_the_app(flagbot):
+    # The operator's view: the emulator's admin API starts refusing everything the App sends
+    # (401, as GitHub does once its key is revoked); the next work fails and /readyz says so;
+    # lifting the refusal makes it ready again.
+    api = flagbot.emulator_url
+    fault = admin(api, "POST", "/faults", {
+        "kind": "status", "status": 401, "message": "Bad credentials", "times": None,
+        "login": "flagbot[bot]",
+    })  # fmt: skip
+    dev = flagbot.emulator.person("dev")
+    dev.propose(REPO, {NEW_FLAG: (ROOT / NEW_FLAG).read_text()}, branch="b", title="New flag")
+    assert wait_for("/readyz 503", lambda: status_of(f"{flagbot.base}/readyz") == 503)
+    body = http_json_any(f"{flagbot.base}/readyz")
+    assert body["status"] == "unready" and "refused the credentials" in body["reason"]
+    admin(api, "DELETE", f"/faults/{fault['id']}")
+    assert wait_for("/readyz 200", lambda: status_of(f"{flagbot.base}/readyz") == 200)
+
+
+def admin(api: str, method: str, path: str, body: Any = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{api}/_emulator{path}", data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+def status_of(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+def http_json_any(url: str) -> Any:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return json.load(resp)
+    except urllib.error.HTTPError as exc:
+        return json.load(exc)
 
 
 ALERTS = re.compile(r"```yaml\n(groups:\n.*?)```", re.DOTALL)
