@@ -25,7 +25,7 @@ from gidgethub.sansio import Event
 
 from bot.gh.auth import AppAuth, TokenAuth
 from bot.gh.client import GitHubClient
-from bot.gh.errors import NotOurs
+from bot.gh.errors import NotOurs, github_failure
 from bot.gh.pulls import RepoGateway
 from bot.logs import annotate
 from bot.service import events
@@ -225,8 +225,15 @@ class Service:
                 self._submit(events.Work(item.repo, int(pull["number"]), item.installation_id))
         except NotOurs as exc:
             log.warning("ignored a push to %s:%s: %s", item.repo, item.branch, exc)
-        except Exception:
-            log.exception("could not list pull requests into %s:%s", item.repo, item.branch)
+        except Exception as exc:
+            why = github_failure(exc)
+            log.error(
+                "could not list pull requests into %s:%s: %s",
+                item.repo,
+                item.branch,
+                why,
+                exc_info=not why,
+            )
 
     async def _work(self, key: Hashable) -> None:
         repo, number = key  # type: ignore[misc]
@@ -244,9 +251,10 @@ class Service:
                 done.result = "not_ours"
                 log.warning("ignored %s#%s: %s", repo, number, exc)
                 return
-            except Exception:
+            except Exception as exc:
                 self._retry_later(key)
-                log.exception("reconcile of %s#%s failed", repo, number)
+                why = github_failure(exc)  # GitHub's trouble: one line; flagbot's bug: traceback
+                log.error("reconcile of %s#%s failed: %s", repo, number, why, exc_info=not why)
                 return
             done.decided(outcome)
         self._failures.pop(key, None)
