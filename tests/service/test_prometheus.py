@@ -281,3 +281,67 @@ def test_readme_sample_alert_rules_pass_promtool(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     names = re.findall(r"alert: (\w+)", found.group(1))
     assert {"FlagbotBacklogStuck", "FlagbotChannelFailing", "FlagbotRateLimitLow"} <= set(names)
+
+
+# promtool's unit tests for the sample rules: each alert fires on the situation it names and
+# stays quiet on a healthy service.
+RULE_TESTS = """
+rule_files: [flagbot-alerts.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'flagbot_backlog{instance="stuck", job="flagbot"}'
+        values: '3x40'
+      - series: 'flagbot_reconciles_total{instance="stuck", job="flagbot", result="failed"}'
+        values: '0+1x40'
+      - series: 'flagbot_backlog{instance="busy", job="flagbot"}'
+        values: '3x40'
+      - series: 'flagbot_reconciles_total{instance="busy", job="flagbot", result="decided"}'
+        values: '0+5x40'
+      - series: 'flagbot_notices_total{instance="busy", job="flagbot", channel="releases-slack", outcome="failed"}'
+        values: '0 0 1x38'
+      - series: 'flagbot_notices_total{instance="busy", job="flagbot", channel="audit-log", outcome="sent"}'
+        values: '0+1x40'
+      - series: 'flagbot_github_rate_limit_remaining{instance="busy", job="flagbot", installation="7"}'
+        values: '400x40'
+      - series: 'flagbot_github_rate_limit_remaining{instance="busy", job="flagbot", installation="app"}'
+        values: '4900x40'
+    alert_rule_test:
+      - eval_time: 30m
+        alertname: FlagbotBacklogStuck
+        exp_alerts:
+          - exp_labels: {severity: page, instance: stuck, job: flagbot}
+            exp_annotations:
+              summary: "flagbot on stuck has had a backlog for 10 minutes and finishes nothing"
+      - eval_time: 30m
+        alertname: FlagbotChannelFailing
+        exp_alerts:
+          - exp_labels:
+              severity: ticket
+              instance: busy
+              job: flagbot
+              channel: releases-slack
+              outcome: failed
+            exp_annotations:
+              summary: "flagbot notices on channel releases-slack are failing"
+      - eval_time: 30m
+        alertname: FlagbotRateLimitLow
+        exp_alerts:
+          - exp_labels: {severity: ticket, instance: busy, job: flagbot, installation: "7"}
+            exp_annotations:
+              summary: "flagbot has 400 GitHub API calls left for installation 7"
+"""
+
+
+def test_readme_sample_alerts_fire_when_they_should(tmp_path):
+    exe = binary("promtool")
+    found = ALERTS.search(README.read_text())
+    assert found
+    (tmp_path / "flagbot-alerts.yml").write_text(found.group(1))
+    tests = tmp_path / "alerts-test.yml"
+    tests.write_text(RULE_TESTS)
+    out = subprocess.run(
+        [exe, "test", "rules", str(tests)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
