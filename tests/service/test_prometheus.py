@@ -299,13 +299,20 @@ tests:
         values: '3x40'
       - series: 'flagbot_reconciles_total{instance="busy", job="flagbot", result="decided"}'
         values: '0+5x40'
-      - series: 'flagbot_notices_total{instance="busy", job="flagbot", channel="releases-slack", outcome="failed"}'
+      - series: >-
+          flagbot_notices_total{instance="busy", job="flagbot", channel="releases-slack",
+          outcome="failed"}
         values: '0 0 1x38'
-      - series: 'flagbot_notices_total{instance="busy", job="flagbot", channel="audit-log", outcome="sent"}'
+      - series: >-
+          flagbot_notices_total{instance="busy", job="flagbot", channel="audit-log",
+          outcome="sent"}
         values: '0+1x40'
-      - series: 'flagbot_github_rate_limit_remaining{instance="busy", job="flagbot", installation="7"}'
+      - series: >-
+          flagbot_github_rate_limit_remaining{instance="busy", job="flagbot", installation="7"}
         values: '400x40'
-      - series: 'flagbot_github_rate_limit_remaining{instance="busy", job="flagbot", installation="app"}'
+      - series: >-
+          flagbot_github_rate_limit_remaining{instance="busy", job="flagbot",
+          installation="app"}
         values: '4900x40'
     alert_rule_test:
       - eval_time: 30m
