@@ -19,8 +19,15 @@ from cachetools import LRUCache
 
 from bot import logs
 from bot.notify.channels import Delivery
+from bot.service.events import ROUTED_EVENTS
 from bot.service.health import Readiness, api_problem
 from bot.service.metrics import Metrics
+
+# Events named in metric labels; anything else counts as "other", so a sender cannot grow the
+# registry by inventing event names (the header of an unsigned request is anyone's to write).
+LABELLED_EVENTS = frozenset(
+    {*ROUTED_EVENTS, "ping", "installation", "installation_repositories", "membership"}
+)
 
 log = logging.getLogger("flagbot.service")
 access = logging.getLogger("flagbot.access")
@@ -83,7 +90,7 @@ class Instruments:
 
     def rejected(self, headers: Mapping[str, str], status: int, reason: str, size: int) -> None:
         event = headers.get("X-GitHub-Event") or "unknown"
-        self.metrics.deliveries.labels(event[:64], "rejected").inc()
+        self.metrics.deliveries.labels(event_label(event), "rejected").inc()
         access.info(
             "delivery rejected: %s",
             reason,
@@ -110,7 +117,7 @@ class Instruments:
                 raise
             finally:
                 outcome = fields["outcome"]
-                self.metrics.deliveries.labels(event, outcome).inc()
+                self.metrics.deliveries.labels(event_label(event), outcome).inc()
                 access.info(
                     "delivery %s", outcome, extra={"fields": {"status": 202, "bytes": size}}
                 )
@@ -165,6 +172,10 @@ class Instruments:
                 delivery.detail,
                 extra={"fields": {"channel": delivery.channel}},
             )
+
+
+def event_label(event: str) -> str:
+    return event if event in LABELLED_EVENTS else "other"
 
 
 def _merge_result(status: int) -> str:

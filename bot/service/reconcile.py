@@ -20,6 +20,7 @@ from cachetools import LRUCache
 
 from bot.flags.location import is_flag_path
 from bot.gh.pulls import RepoGateway, has_marker
+from bot.logs import annotate
 from bot.notify.channels import Delivery, notify_all
 from bot.notify.notice import change_applied
 from bot.policy.assess import (
@@ -95,6 +96,7 @@ class Reconciler:
             return Outcome(number, None)  # just merged by flagbot: whoever merged announces
         inp = await self._read(gw, pull)
         decision = decide(inp)
+        annotate(step=decision.step)  # the lines logged from here on name the step
         head = inp.pr.head_sha
         if decision.step == "done" and pull.get("merged"):
             if inp.pr.merged_by_bot:

@@ -165,6 +165,21 @@ async def test_metrics_count_refused_deliveries_and_failing_channels(harness):
     )
 
 
+async def test_invented_event_names_do_not_grow_the_metrics(harness):
+    # Unsigned requests can carry any X-GitHub-Event: they all count as one "other" series.
+    h = harness
+    async with aiohttp.ClientSession() as s:
+        for n in range(50):
+            headers = {"X-GitHub-Event": f"made-up-{n}", "X-GitHub-Delivery": str(n)}
+            async with s.post(h.bot_url, data=b"{}", headers=headers) as r:
+                assert r.status == 401
+    got = samples((await get(h, "/metrics"))[1])
+    rejected = {k: v for k, v in got.items() if k[0] == "flagbot_deliveries_total"}
+    assert rejected == {
+        ("flagbot_deliveries_total", (("event", "other"), ("outcome", "rejected"))): 50
+    }
+
+
 # Structured logs -----------------------------------------------------------------------------
 
 
