@@ -231,7 +231,7 @@ class Service:
                 "could not list pull requests into %s:%s: %s",
                 item.repo,
                 item.branch,
-                why,
+                why or "a bug in flagbot",
                 exc_info=not why,
             )
 
@@ -254,7 +254,13 @@ class Service:
             except Exception as exc:
                 self._retry_later(key)
                 why = github_failure(exc)  # GitHub's trouble: one line; flagbot's bug: traceback
-                log.error("reconcile of %s#%s failed: %s", repo, number, why, exc_info=not why)
+                log.error(
+                    "reconcile of %s#%s failed: %s",
+                    repo,
+                    number,
+                    why or "a bug in flagbot",
+                    exc_info=not why,
+                )
                 return
             done.decided(outcome)
         self._failures.pop(key, None)
