@@ -287,6 +287,7 @@ class Service:
 
 
 _ROUTING = msgspec.json.Decoder(events.Routing)
+TOO_LARGE = Rejected(413, "payload too large")
 
 
 def parse_event(delivery: Accepted) -> Event:
@@ -319,17 +320,20 @@ def make_app(config: ServiceConfig) -> web.Application:
     app = web.Application(client_max_size=config.max_body)
     app[SERVICE] = service
 
+    def refuse(request: web.Request, refused: Rejected, size: int) -> web.Response:
+        service.instruments.rejected(request.headers, refused.status, refused.reason, size)
+        return web.json_response({"error": refused.reason}, status=refused.status)
+
     async def webhook(request: web.Request) -> web.Response:
         if (request.content_length or 0) > config.max_body:
-            return web.json_response({"error": "payload too large"}, status=413)
+            return refuse(request, TOO_LARGE, request.content_length or 0)
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "payload too large"}, status=413)
+            return refuse(request, TOO_LARGE, request.content_length or 0)
         result = check_delivery(request.headers, body, config.webhook_secret, config.max_body)
         if isinstance(result, Rejected):
-            service.instruments.rejected(request.headers, result.status, result.reason, len(body))
-            return web.json_response({"error": result.reason}, status=result.status)
+            return refuse(request, result, len(body))
         service.accept(result)
         return acknowledgement(result.delivery_id)
 

@@ -113,8 +113,7 @@ def flagbot() -> Iterator[Running]:
             GITHUB_APP_ID=str(APP_ID),
             GITHUB_APP_PRIVATE_KEY=app_private_key(),
             GITHUB_API_URL=api,
-            FLAGBOT_LOG_FORMAT="json",
-        )
+        )  # no FLAGBOT_LOG_FORMAT: stderr is a pipe, so JSON by default
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
@@ -219,7 +218,8 @@ def test_prometheus_scrapes_flagbot_through_a_lifecycle(flagbot, prometheus):
     assert sorted(line["delivery"] for line in access) == sorted(d.guid for d in sent)
     reconciled = [line for line in lines if line["msg"].startswith("reconciled")]
     assert all(line["repo"] == REPO and line["pr"] == n and line["delivery"] for line in reconciled)
-    assert APP_KEY_LINE not in "\n".join(json.dumps(line) for line in lines)
+    text = "\n".join(json.dumps(line) for line in lines)
+    assert APP_KEY_LINE not in text and SECRET not in text
 
 
 def test_readyz_of_a_real_process_follows_the_emulator_refusing_the_app(flagbot):
