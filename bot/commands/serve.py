@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     problem = asyncio.run(probe())
     if problem is not None:
         sock.close()
-        return refuse(problem.text)
+        return refuse(problem)
     logs.configure(
         fmt,
         secrets=[

@@ -342,8 +342,7 @@ def make_app(config: ServiceConfig) -> web.Application:
 
     async def probe() -> str | None:
         assert service.session is not None, "service not started"
-        problem = await check_github(service.session, config)
-        return None if problem is None else problem.text
+        return await check_github(service.session, config)
 
     readiness = ReadinessCheck(service.instruments.readiness, probe, lambda: service.backlog)
 

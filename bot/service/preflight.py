@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -24,15 +23,6 @@ from bot.service.config import ConfigError, ServiceConfig
 
 # Start-up must finish within 10 s even when the API's host drops packets.
 PROBE_TIMEOUT = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    variable: str  # what to change
-    text: str  # the whole line: the variable, what happened, what to do
-
-    def __str__(self) -> str:
-        return self.text
 
 
 def check_settings(config: ServiceConfig) -> None:
@@ -73,9 +63,10 @@ def check_settings(config: ServiceConfig) -> None:
 
 async def check_github(
     session: aiohttp.ClientSession, config: ServiceConfig, *, timeout: float = PROBE_TIMEOUT
-) -> Problem | None:
-    """None when GitHub at `config.api_url` answers and accepts the credentials; else what is
-    wrong. One call: `GET /app` with the App's JWT, or `GET /user` with the token."""
+) -> str | None:
+    """None when GitHub at `config.api_url` answers and accepts the credentials; else the line
+    saying what is wrong and what to do. One call: `GET /app` with the App's JWT, or
+    `GET /user` with the token."""
     if config.app_id:
         path, secret = "/app", apps.get_jwt(app_id=config.app_id, private_key=config.private_key)
         who = "GITHUB_APP_ID / " + config.key_variable
@@ -98,38 +89,33 @@ async def check_github(
             status, kind = resp.status, resp.content_type
             body = await resp.json(content_type=None) if kind.endswith("json") else None
     except TimeoutError:
-        return Problem(
-            "GITHUB_API_URL",
+        return (
             f"GITHUB_API_URL: GitHub unreachable at {config.api_url} (no answer within "
-            f"{timeout:g} s): check the URL and that this host can reach it",
+            f"{timeout:g} s): check the URL and that this host can reach it"
         )
     except aiohttp.ClientError as exc:
-        return Problem(
-            "GITHUB_API_URL",
+        return (
             f"GITHUB_API_URL: GitHub unreachable at {config.api_url} ({_reason(exc)}): check "
-            "the URL and that this host can reach it",
+            "the URL and that this host can reach it"
         )
     except ValueError:
         body, status, kind = None, 200, "invalid JSON"
     message = body.get("message", "") if isinstance(body, dict) else ""
     if status in (401, 403):
-        return Problem(
-            who.split(" ")[0],
+        return (
             f"{who}: GitHub refused the credentials (GET {path} answered {status}"
-            f"{': ' + message if message else ''}): {fix}",
+            f"{': ' + message if message else ''}): {fix}"
         )
     if status == 404 or (status < 300 and not isinstance(body, dict)):
-        return Problem(
-            "GITHUB_API_URL",
+        return (
             f"GITHUB_API_URL: {config.api_url} does not look like GitHub's REST API (GET {path} "
             f"answered {status} {kind}): set it to https://api.github.com, or "
-            "https://HOST/api/v3 for GitHub Enterprise Server",
+            "https://HOST/api/v3 for GitHub Enterprise Server"
         )
     if status >= 300:
-        return Problem(
-            "GITHUB_API_URL",
+        return (
             f"GITHUB_API_URL: GitHub at {config.api_url} answered {status} to GET {path}"
-            f"{' (' + message + ')' if message else ''}: try again later, or check the URL",
+            f"{' (' + message + ')' if message else ''}: try again later, or check the URL"
         )
     return None
 
