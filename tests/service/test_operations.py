@@ -107,6 +107,18 @@ def test_readiness_verdicts():
     assert r.verdict(0) is None
 
 
+async def test_github_failing_is_one_line_per_reconcile_not_a_traceback(harness, caplog):
+    h = harness
+    h.emulator.faults.fail("GET /repos/{owner}/{repo}/pulls/{pull_number}", 502, times=None)
+    h.open("dev", {NEW_FLAG: FLAG}, branch="b", title="New flag")
+    await h.settle()
+    failed = [r for r in caplog.records if r.getMessage().startswith("reconcile of")]
+    assert failed
+    for record in failed:
+        assert not record.exc_info  # no traceback
+        assert "failed: GitHub answered 502: Bad Gateway" in record.getMessage()
+
+
 # Metrics -------------------------------------------------------------------------------------
 
 
