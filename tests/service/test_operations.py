@@ -109,11 +109,15 @@ def test_readiness_verdicts():
 
 async def test_github_failing_is_one_line_per_reconcile_not_a_traceback(harness, caplog):
     h = harness
-    h.emulator.faults.fail("GET /repos/{owner}/{repo}/pulls/{pull_number}", 502, times=None)
-    h.open("dev", {NEW_FLAG: FLAG}, branch="b", title="New flag")
+    # The first reconcile's every try fails (the client gives up); the retry a moment later
+    # succeeds (the service's own retry schedule is short here: no real waiting).
+    tries = h.config.retry.attempts
+    h.emulator.faults.fail("GET /repos/{owner}/{repo}/pulls/{pull_number}", 502, times=tries)
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="b", title="New flag")
     await h.settle()
+    assert h.title(n) == "Waiting for manager approval"
     failed = [r for r in caplog.records if r.getMessage().startswith("reconcile of")]
-    assert failed
+    assert len(failed) == 1
     for record in failed:
         assert not record.exc_info  # no traceback
         assert "failed: GitHub answered 502: Bad Gateway" in record.getMessage()
