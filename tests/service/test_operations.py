@@ -14,6 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import logs
+from bot.service import app as service_app
 from bot.service.health import Readiness
 from tests.service.conftest import NEW_FLAG, REPO, ROOT
 
@@ -69,8 +70,9 @@ async def test_readyz_turns_503_while_github_refuses_the_app_and_200_after(harne
     assert (status, json.loads(body)["status"]) == (200, "ready")
 
 
-async def test_readyz_learns_of_refusals_from_ordinary_work(harness):
+async def test_readyz_learns_of_refusals_from_ordinary_work(harness, monkeypatch):
     # A busy service does not probe: the answers to its own calls tell it GitHub's verdict.
+    monkeypatch.setattr(service_app, "RECONCILE_ATTEMPTS", 1)  # no long retry schedule here
     h = harness
     assert (await get(h, "/readyz"))[0] == 200
     fault = refuse_the_app(h)
