@@ -32,7 +32,7 @@ from bot.service import events
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
 from bot.service.health import ReadinessCheck
-from bot.service.instruments import Instruments
+from bot.service.instruments import Instruments, repository_name
 from bot.service.intake import Accepted, Rejected, check_delivery
 from bot.service.metrics import metrics_handler
 from bot.service.preflight import check_github
@@ -199,6 +199,7 @@ class Service:
                 return
             try:
                 event = parse_event(delivery)
+                annotate(repo=repository_name(event.data))
                 found: list[events.Work | events.BaseChanged] = []
                 await events.router.dispatch(event, found.append)
                 for item in found:

@@ -174,6 +174,13 @@ class Instruments:
             )
 
 
+def repository_name(payload: Any) -> str | None:
+    """The payload's `repository.full_name`, if it has one (for the delivery's log lines)."""
+    repo = payload.get("repository") if isinstance(payload, dict) else None
+    name = repo.get("full_name") if isinstance(repo, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def event_label(event: str) -> str:
     return event if event in LABELLED_EVENTS else "other"
 
