@@ -22,6 +22,7 @@ from bot.notify.channels import Delivery
 from bot.service.events import ROUTED_EVENTS
 from bot.service.health import Readiness, api_problem
 from bot.service.metrics import Metrics
+from bot.service.reconcile import Outcome
 
 # Events named in metric labels; anything else counts as "other", so a sender cannot grow the
 # registry by inventing event names (the header of an unsigned request is anyone's to write).
@@ -40,8 +41,7 @@ class Reconcile:
     fields: dict[str, Any]
     result: str = "failed"  # until told otherwise
 
-    def decided(self, outcome: Any) -> None:
-        """From a `reconcile.Outcome`."""
+    def decided(self, outcome: Outcome) -> None:
         decision = outcome.decision
         self.result = "decided" if decision else "left_alone"
         self.fields["step"] = decision.step if decision else None

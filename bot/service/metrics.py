@@ -7,7 +7,7 @@ are bounded sets (events, outcomes, steps, channel names from flagbot.yml, insta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import (
@@ -88,7 +88,7 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def metrics_handler(metrics: Metrics) -> Callable[[web.Request], object]:
+def metrics_handler(metrics: Metrics) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         response = web.Response(body=metrics.exposition())
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
