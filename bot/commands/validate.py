@@ -47,18 +47,23 @@ def find_root(start: Path) -> Path | None:
 
 
 def read_snapshot(root: Path) -> dict[str, bytes]:
-    """Every file flagbot reads, keyed by its path from the repository root."""
+    """Every file flagbot reads, keyed by its path from the repository root. Symlinks under
+    flags/ are never followed (they are reported, see `bot.flags.filemode`)."""
+    import os
+
     from bot.flags.location import FLAGS_DIR, is_flag_path
     from bot.policy.config import POLICY_PATH
 
     wanted = [POLICY_PATH, ".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]
     flags_dir = root / FLAGS_DIR
-    if flags_dir.is_dir():
-        wanted += sorted(
-            p.relative_to(root).as_posix()
-            for p in flags_dir.rglob("*")
-            if p.is_file() and is_flag_path(p.relative_to(root).as_posix())
-        )
+    if flags_dir.is_dir() and not flags_dir.is_symlink():
+        for dirpath, _, filenames in os.walk(flags_dir):
+            rel = Path(dirpath).relative_to(root).as_posix()
+            wanted += sorted(
+                f"{rel}/{name}"
+                for name in filenames
+                if is_flag_path(f"{rel}/{name}") and not (Path(dirpath) / name).is_symlink()
+            )
     snapshot: dict[str, bytes] = {}
     for rel in wanted:
         path = root / rel
@@ -91,8 +96,11 @@ def _selector(prefixes: list[str]) -> Callable[[str], bool]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from bot.diagnostics import FORMATTERS
     from bot.flags.location import is_flag_path
+    from bot.local.filemodes import checkout_problems
     from bot.policy.config import POLICY_PATH
     from bot.validation import validate_snapshot
 
@@ -111,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     snapshot = read_snapshot(root)
     result = validate_snapshot(snapshot)
+    not_regular = tuple(checkout_problems(root))  # symlinks and submodules under flags/
+    result = replace(result, diagnostics=result.diagnostics + not_regular)
     if prefixes:
         result = result.restricted(_selector(prefixes))
         for prefix in prefixes:

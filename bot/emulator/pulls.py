@@ -93,7 +93,13 @@ def open_pull(
     )
     repo.next_number += 1
     repo.pulls[pr.number] = pr
-    _emit(world, repo, pr, "opened", author)
+    try:
+        _emit(world, repo, pr, "opened", author)
+    except Exception:
+        # GitHub opens a pull request whole or not at all: a refusal leaves no trace
+        del repo.pulls[pr.number]
+        repo.next_number -= 1
+        raise
     return pr
 
 

@@ -244,7 +244,14 @@ class _Loader:
                 permissions=permissions,
                 events=list(
                     a.get("events")
-                    or ["pull_request", "pull_request_review", "check_run", "check_suite", "push"]
+                    or [
+                        "pull_request",
+                        "pull_request_review",
+                        "check_run",
+                        "check_suite",
+                        "push",
+                        "membership",
+                    ]
                 ),
                 created_at=self.world.clock.now(),
             )

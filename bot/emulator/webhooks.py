@@ -36,6 +36,8 @@ from bot.emulator.world import Event, World
 
 USER_AGENT = "GitHub-Hookshot/emulator"
 MAX_RESPONSE_BODY = 16 * 1024
+# Organization events (no repository) and the installation permission an App needs to get them
+ORG_EVENT_PERMISSIONS = {"membership": "members"}
 
 
 def sign(secret: str, body: bytes) -> dict[str, str]:
@@ -141,6 +143,8 @@ class Webhooks:
     def _hooks_for(self, event: Event) -> list[tuple[Hook, int | None]]:
         state = self.world.state
         out = []
+        if event.repo is None:
+            return self._org_hooks_for(event)
         for hook in state.hooks.values():
             if not hook.wants(event.name):
                 continue
@@ -159,6 +163,25 @@ class Webhooks:
                 if owner != hook.app_id:
                     continue
             out.append((hook, inst.id))
+        return out
+
+    def _org_hooks_for(self, event: Event) -> list[tuple[Hook, int | None]]:
+        """An organization's event goes to the Apps installed on it whose installation may
+        read what it is about (`membership`: the members permission). Repository webhooks
+        never see it (organization webhooks are not emulated)."""
+        needs = ORG_EVENT_PERMISSIONS.get(event.name)
+        out: list[tuple[Hook, int | None]] = []
+        for hook in self.world.state.hooks.values():
+            if hook.app_id is None or not hook.wants(event.name):
+                continue
+            for inst in self.world.state.installations.values():
+                if (
+                    inst.app_id == hook.app_id
+                    and inst.account.lower() == (event.org or "").lower()
+                    and (needs is None or needs in inst.permissions)
+                ):
+                    out.append((hook, inst.id))
+                    break
         return out
 
     def _on_event(self, event: Event) -> None:

@@ -36,11 +36,17 @@ class Event:
     on first use (listeners use it during `emit`, so it shows the state of that moment)."""
 
     def __init__(
-        self, name: str, action: str | None, repo: Repo, build: Callable[[], dict]
+        self,
+        name: str,
+        action: str | None,
+        repo: Repo | None,
+        build: Callable[[], dict],
+        org: str | None = None,
     ) -> None:
         self.name = name
         self.action = action
-        self.repo = repo
+        self.repo = repo  # None for an organization's event (`membership`)
+        self.org = org if org is not None else (repo.owner if repo is not None else None)
         self._build = build
         self._payload: dict[str, Any] | None = None
 
@@ -74,5 +80,13 @@ class World:
         """Announce a change; its payload is rendered (with the served address) only if a
         listener asks for it."""
         event = Event(name, action, repo, lambda: build(self.ctx()))
+        for listener in list(self.listeners):
+            listener(event)
+
+    def emit_org(
+        self, name: str, action: str | None, org: str, build: Callable[[Ctx], dict]
+    ) -> None:
+        """Announce a change to an organization (no repository), such as a team membership."""
+        event = Event(name, action, None, lambda: build(self.ctx()), org=org)
         for listener in list(self.listeners):
             listener(event)

@@ -14,6 +14,11 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 NAME_RULE = "letters, digits, _ and -, starting with a letter or digit, at most 64 characters"
 
 
+def in_flags_dir(path: str) -> bool:
+    """Is this path flagbot's to govern? Everything under `flags/` is, flag file or not."""
+    return path.startswith(FLAGS_DIR + "/")
+
+
 def is_flag_path(path: str) -> bool:
     """Is this repository path one that flagbot reads as a flag (however badly placed)?"""
     return path.startswith(FLAGS_DIR + "/") and path.endswith(FLAG_SUFFIXES)

@@ -54,12 +54,14 @@ class RepoGateway:
                 raise NotOurs("GitHub has no such pull request (404)") from None
             raise
 
-    async def open_pulls(self, base: str) -> list[dict[str, Any]]:
+    async def open_pulls(self, base: str | None = None) -> list[dict[str, Any]]:
+        """Open pull requests into `base` (into any branch when None)."""
+        into = f"&base={quote(base)}" if base is not None else ""
         try:
             return [
                 p
                 async for p in self.gh.getiter(
-                    f"/repos/{self.repo}/pulls?state=open&base={quote(base)}&per_page={PER_PAGE}",
+                    f"/repos/{self.repo}/pulls?state=open{into}&per_page={PER_PAGE}",
                     oauth_token=self.token,
                 )
             ]
@@ -134,6 +136,28 @@ class RepoGateway:
 
         return await once(self.caches.trees, (self.repo, commit), fetch)
 
+    async def modes_under(self, commit: str, folder: str) -> dict[str, str] | None:
+        """Path -> git mode of every entry under `folder` at a commit, symlinks (120000) and
+        submodules (160000) included: one read of that folder's tree (git's `<rev>:<path>`),
+        cached, since a commit never changes. {} when the folder does not exist; None when
+        GitHub truncated the listing."""
+
+        async def fetch() -> dict[str, str] | None:
+            try:
+                tree = await self.gh.getitem(
+                    f"/repos/{self.repo}/git/trees/{commit}:{quote(folder, safe='')}?recursive=1",
+                    oauth_token=self.token,
+                )
+            except BadRequest as exc:
+                if exc.status_code == 404:
+                    return {}
+                raise
+            if tree.get("truncated"):
+                return None
+            return {f"{folder}/{e['path']}": e["mode"] for e in tree.get("tree", ())}
+
+        return await once(self.caches.trees, (self.repo, commit, folder), fetch)
+
     async def merge_base(self, base: str, head: str) -> str:
         """Where the pull request's diff starts (cached: both shas are fixed)."""
         key = (self.repo, base, head)
@@ -155,11 +179,13 @@ class RepoGateway:
             cache[sha] = base64.b64decode(data.get("content") or "")
         return cache[sha]
 
-    async def is_member(self, team: str, login: str) -> bool:
-        """Active membership of `@org/slug` (child teams count; pending does not)."""
+    async def is_member(self, team: str, login: str, *, fresh: bool = False) -> bool:
+        """Active membership of `@org/slug` (child teams count; pending does not). `fresh`
+        asks GitHub even when a cached answer exists (a 304, which costs nothing, when the
+        membership is unchanged)."""
         key = (team, login)
         cache = self.caches.memberships
-        if key in cache:
+        if key in cache and not fresh:
             return cache[key]
         org, slug = team.lstrip("@").split("/", 1)
         try:
@@ -173,6 +199,25 @@ class RepoGateway:
             member = False
         cache[key] = member
         return member
+
+    async def installation_repos(self) -> list[str]:
+        """Full names of the repositories this installation token may act on."""
+        return [
+            r["full_name"]
+            async for r in self.gh.getiter(
+                f"/installation/repositories?per_page={PER_PAGE}",
+                iterable_key="repositories",
+                oauth_token=self.token,
+            )
+        ]
+
+    def forget_memberships(self, org: str) -> None:
+        """Someone joined or left one of `org`'s teams: every cached answer about that
+        organization's teams is dropped (a child team's change changes its parents' too)."""
+        prefix = f"@{org.lower()}/"
+        cache = self.caches.memberships
+        for key in [k for k in list(cache) if k[0].lower().startswith(prefix)]:
+            cache.pop(key, None)
 
     async def comments(self, number: int) -> list[dict[str, Any]]:
         return [

@@ -128,6 +128,18 @@ class Git:
         )  # fmt: skip
         return [_path(p) for p in out.split(b"\0") if p]
 
+    def modes(self, rev: str, folder: str) -> dict[str, str]:
+        """Path -> git mode of every entry under `folder` at `rev` (submodules included)."""
+        out = self.run(
+            "ls-tree", "-r", "-z", "--full-tree", rev, "--", folder, what=f"list {folder}/"
+        )  # fmt: skip
+        found: dict[str, str] = {}
+        for record in out.split(b"\0"):
+            meta, _, path = record.partition(b"\t")
+            if path:
+                found[_path(path)] = meta.split(b" ", 1)[0].decode()
+        return found
+
     def read_blobs(
         self, rev: str, paths: Iterable[str], limit: int = READ_LIMIT
     ) -> dict[str, bytes]:

@@ -62,5 +62,6 @@ def read_pull(git: Git, base_ref: str, head_ref: str) -> LocalPull:
         codeowners=(where, policy_side[where]) if where else None,
         reviews=(),
         head_flag_paths=tuple(p for p in git.list_files(head_sha, FLAGS_DIR) if is_flag_path(p)),
+        head_modes=git.modes(head_sha, FLAGS_DIR),
     )
     return LocalPull(base_ref, base_sha, merge_base, head_ref, head_sha, context)

@@ -3,19 +3,23 @@ classify and look up owners. Pure, so the whole path from file contents to decis
 without a network.
 
 Policy and CODEOWNERS come from the pull request's BASE commit only; flag files are loaded
-with the base policy's defaults. Head files that fail to load become validation problems.
+with the base policy's defaults. Head files that fail to load become validation problems, and
+so does every other path under flags/ that no change request could put to approvers (an
+invalid location removed or renamed, a file that is no flag, an old side that could not be
+read, a symlink or submodule at the head): nothing there goes unapproved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yaml
 
 from bot.diagnostics import Diagnostic
+from bot.flags.filemode import KINDS, tree_problems
 from bot.flags.load import load_flag
-from bot.flags.location import FlagLocation, is_flag_path, locate
+from bot.flags.location import FlagLocation, in_flags_dir, is_flag_path, locate
 from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
 from bot.policy.changes import FileVersions, classify
 from bot.policy.codeowners import CodeOwners, load_codeowners
@@ -47,6 +51,9 @@ class PullContext:
     reviews: tuple[Review, ...]
     head_flag_paths: tuple[str, ...] | None = None  # every flag path at head, for collisions
     files_truncated: bool = False
+    # git mode of every entry under flags/ at the head commit (one tree read); None when
+    # GitHub could not list it whole, which fails closed
+    head_modes: Mapping[str, str] | None = field(default_factory=dict)
 
 
 def old_path(f: ChangedFile) -> str | None:
@@ -114,17 +121,27 @@ def assess(ctx: PullContext) -> DecisionInput:
     default_every = policy.rollout.every if policy else DEFAULT_EVERY
     owners_file = _codeowners(ctx.codeowners)
 
-    problems: list[Diagnostic] = []
+    problems: list[Diagnostic] = _head_tree_problems(ctx.head_modes)
     versions: list[FileVersions] = []
     changed: list[str] = []
     for f in ctx.files:
         before_path, after_path = old_path(f), new_path(f)
         changed += [p for p in dict.fromkeys((before_path, after_path)) if p and p not in changed]
-        if not any(p and is_flag_path(p) for p in (before_path, after_path)):
+        if not any(p and in_flags_dir(p) for p in (before_path, after_path)):
             continue
+        found = [d for p in (before_path, after_path) if p and (d := _not_a_flag_file(p))]
+        if found:
+            problems += found
+            continue
+        special = ctx.head_modes is not None and ctx.head_modes.get(after_path or "") in KINDS
+        if special:
+            continue  # reported with the head tree's entries
         before = after = None
         if before_path and is_flag_path(before_path):
-            before = _base_flag(ctx.base_files.get(before_path), before_path, default_env)
+            before, found = _old_side(ctx.base_files.get(before_path), f, before_path, default_env)
+            if before is None:
+                problems += found
+                continue
         if after_path and is_flag_path(after_path):
             data = ctx.head_files.get(after_path)
             if data is None:
@@ -180,13 +197,80 @@ def _codeowners(found: tuple[str, bytes] | None) -> CodeOwners | None:
     return owners
 
 
-def _base_flag(data: bytes | None, path: str, default_env: str) -> Flag | None:
+def _head_tree_problems(modes: Mapping[str, str] | None) -> list[Diagnostic]:
+    if modes is None:
+        return [
+            Diagnostic(
+                "flags/",
+                0,
+                0,
+                "GitHub could not list flags/ at the head commit whole, so flagbot cannot "
+                "tell whether every entry is a regular file: split the folder or the change",
+                "error",
+                "flag-tree-unknown",
+            )
+        ]
+    return tree_problems(modes)
+
+
+def _not_a_flag_file(path: str) -> Diagnostic | None:
+    """A path under flags/ that no flag file can have: nobody is asked to approve it."""
+    if not in_flags_dir(path) or is_flag_path(path):
+        return None
+    return Diagnostic(
+        path,
+        0,
+        0,
+        f"{path} is in flags/ but is not a flag file (flag files end in .yaml or .yml), so no "
+        "role approves changing it and flagbot will not merge it: keep other files out of "
+        "flags/",
+        "error",
+        "not-a-flag-file",
+    )
+
+
+def _old_side(
+    data: bytes | None, f: ChangedFile, path: str, default_env: str
+) -> tuple[Flag | None, list[Diagnostic]]:
+    """The flag a removed, renamed or modified file was. When there is none to put to
+    approvers (the old path is no valid flag location, or its content could not be read),
+    that is a problem: the change would otherwise need no approval at all."""
+    verb = {"removed": "removes", "renamed": "renames"}.get(f.status, "changes")
+    location, why = locate(path, default_env)
+    if location is None:
+        reason = "; ".join(d.message.split(";")[0] for d in why)  # what is wrong, not the fix
+        return None, [
+            Diagnostic(
+                path,
+                0,
+                0,
+                f"this pull request {verb} {path}, which is not a valid flag location "
+                f"({reason}). flagbot reads no flag from such a file, so no role can approve "
+                "this change and flagbot will not merge it: leave the file out of this pull "
+                "request, and ask a repository admin to remove or move it separately",
+                "error",
+                "unapprovable-change",
+            )
+        ]
+    if data is None:
+        return None, [
+            Diagnostic(
+                path,
+                0,
+                0,
+                f"could not read {path} as it was before this pull request, so flagbot cannot "
+                "tell approvers what this change does: re-run the check",
+                "error",
+                "old-side-unread",
+            )
+        ]
+    return _base_flag(data, location), []
+
+
+def _base_flag(data: bytes, location: FlagLocation) -> Flag:
     """The old side. A base file that no longer loads still diffs by its raw fields, so a fix
     to a broken flag is an update, never mistaken for a create."""
-    location, _ = locate(path, default_env)
-    if data is None or location is None:
-        return None
-    flag, _ = load_flag(data, path, default_environment=default_env)
+    flag, _ = load_flag(data, location.path, default_environment=location.environment)
     if flag is not None:
         return flag
     try:
@@ -196,7 +280,7 @@ def _base_flag(data: bytes | None, path: str, default_env: str) -> Flag | None:
     return Flag(
         key=location.key,
         environment=location.environment,
-        path=path,
+        path=location.path,
         name="",
         raw=raw if isinstance(raw, dict) else {},
     )

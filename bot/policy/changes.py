@@ -9,7 +9,7 @@ of the old key plus a create of the new one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.flags.model import Flag
@@ -67,6 +67,19 @@ class ChangeRequest:
     requested_by: str
     reason: str
     enabled_after: bool | None  # None for a delete
+    previous_path: str | None = None  # the base path, when a rename kept the key
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every repository path this request puts to approvers."""
+        return (
+            (self.path,)
+            if self.previous_path in (None, self.path)
+            else (
+                self.path,
+                self.previous_path,
+            )
+        )
 
     @property
     def summary(self) -> str:
@@ -124,7 +137,10 @@ def classify(
             and (before.environment == after.environment)
         ):
             changes = diff_fields(before.raw, after.raw)
-            out.append(_request(after, change_type_of(changes), changes, requested_by, reason))
+            request = _request(after, change_type_of(changes), changes, requested_by, reason)
+            if before.path != after.path:
+                request = replace(request, previous_path=before.path)
+            out.append(request)
             continue
         if before is not None:
             changes = diff_fields(before.raw, {})

@@ -10,7 +10,9 @@ given on the current head commit, who is not the author, and who is an owner of 
 the base) that flagbot.yml maps to R (teams through active membership). One person satisfies at
 most one role in a pull request. Dismissed reviews do not count. A CHANGES_REQUESTED review by a
 person eligible for a required role rejects the change until lifted. Missing owners or roles
-fail closed; anything outside `flags/` is never merged.
+fail closed; anything outside `flags/` is never merged. Every path under `flags/` that the pull
+request touches is either in a change request that needs approvals or named by a validation
+error, and a pull request without change requests is never merged.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.diagnostics import Diagnostic
-from bot.flags.location import is_flag_path
+from bot.flags.location import in_flags_dir
 from bot.policy.assignment import assign_roles
 from bot.policy.changes import ChangeRequest
 from bot.policy.model import Policy
@@ -157,7 +159,7 @@ def decide(inp: DecisionInput) -> Decision:
     if pr.state == "closed":
         return Decision("closed", "Closed without merging", "neutral")
 
-    outside = [p for p in inp.changed_paths if not is_flag_path(p)]
+    outside = [p for p in inp.changed_paths if not in_flags_dir(p)]
     if outside:
         shown = ", ".join(outside[:5]) + (" …" if len(outside) > 5 else "")
         if len(outside) == len(inp.changed_paths):
@@ -203,7 +205,30 @@ def decide(inp: DecisionInput) -> Decision:
             "failure",
             tuple(str(d) for d in errors),
         )
+    unapproved = unaccounted_paths(inp)
+    if unapproved or not inp.changes:
+        shown = ", ".join(unapproved[:5]) + (" …" if len(unapproved) > 5 else "")
+        return Decision(
+            "rejected",
+            "Rejected: a change nobody can approve",
+            "failure",
+            (
+                f"This pull request changes {shown or 'files in flags/'} without a flag change "
+                "that approvers could be asked about, and flagbot never merges what nobody "
+                "approved: change flag files only (flags/<key>.yaml or "
+                "flags/<environment>/<key>.yaml).",
+            ),
+        )
     return _decide_approvals(inp, inp.policy)
+
+
+def unaccounted_paths(inp: DecisionInput) -> list[str]:
+    """Paths under flags/ that this pull request touches but that neither a change request
+    puts to approvers nor a validation error rejects. There must be none: the one rule is
+    that every such path needs approval or stops the merge."""
+    covered = {p for c in inp.changes for p in c.paths}
+    covered |= {d.path for d in inp.problems if d.is_error}
+    return [p for p in inp.changed_paths if in_flags_dir(p) and p not in covered]
 
 
 def _decide_approvals(inp: DecisionInput, policy: Policy) -> Decision:

@@ -21,6 +21,7 @@ from bot.diagnostics import Diagnostic
 from bot.flags.load import MAX_FLAG_BYTES, load_flag
 from bot.flags.location import FLAGS_DIR, is_flag_path
 from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
+from bot.local.filemodes import checkout_problems
 from bot.policy.config import POLICY_PATH, load_policy
 from bot.policy.model import Policy
 from bot.rollout.schedule import has_plan
@@ -58,13 +59,18 @@ class Checkout:
 
 
 def flag_paths(root: Path) -> list[str]:
-    """Every flag file under `root/flags`, as sorted repository paths."""
+    """Every flag file under `root/flags`, as sorted repository paths (symlinks are never
+    followed: `read_checkout` reports them)."""
     base = root / FLAGS_DIR
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames.sort()
         rel = Path(dirpath).relative_to(root).as_posix()
-        found += (f"{rel}/{name}" for name in filenames if is_flag_path(f"{rel}/{name}"))
+        found += (
+            f"{rel}/{name}"
+            for name in filenames
+            if is_flag_path(f"{rel}/{name}") and not os.path.islink(os.path.join(dirpath, name))
+        )
     return sorted(found)
 
 
@@ -84,6 +90,7 @@ def read_checkout(root: Path) -> Checkout:
         diagnostics += problems
     default_environment = policy.default_environment if policy else DEFAULT_ENVIRONMENT
     default_every = policy.rollout.every if policy else DEFAULT_EVERY
+    diagnostics += checkout_problems(root)  # symlinks and submodules are no flags
     planned: list[Flag] = []
     texts: dict[str, bytes] = {}
     paths = flag_paths(root)

@@ -34,6 +34,7 @@ from bot.service.config import ServiceConfig
 from bot.service.health import ReadinessCheck
 from bot.service.instruments import Instruments, repository_name
 from bot.service.intake import Accepted, Rejected, check_delivery
+from bot.service.membership import affected_pulls
 from bot.service.metrics import metrics_handler
 from bot.service.preflight import check_github
 from bot.service.queue import KeyedQueue
@@ -200,11 +201,13 @@ class Service:
             try:
                 event = parse_event(delivery)
                 annotate(repo=repository_name(event.data))
-                found: list[events.Work | events.BaseChanged] = []
+                found: list[events.Work | events.BaseChanged | events.TeamChanged] = []
                 await events.router.dispatch(event, found.append)
                 for item in found:
                     if isinstance(item, events.BaseChanged):
                         await self._base_changed(item)
+                    elif isinstance(item, events.TeamChanged):
+                        await self._team_changed(item)
                     else:
                         self._submit(item)
             except Exception:  # a malformed but signed payload: log it, keep serving
@@ -232,6 +235,20 @@ class Service:
                 "could not list pull requests into %s:%s: %s",
                 item.repo,
                 item.branch,
+                why or "a bug in flagbot",
+                exc_info=not why,
+            )
+
+    async def _team_changed(self, item: events.TeamChanged) -> None:
+        try:
+            gw = await self.gateway_for("", item.installation_id)
+            for work in await affected_pulls(gw, item, self.reconciler.owner_teams):
+                self._submit(work)
+        except Exception as exc:
+            why = github_failure(exc)
+            log.error(
+                "could not re-decide pull requests after %s changed: %s",
+                item.teams,
                 why or "a bug in flagbot",
                 exc_info=not why,
             )

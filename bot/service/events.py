@@ -35,7 +35,23 @@ class BaseChanged:
     installation_id: int | None
 
 
-Sink = Callable[[Work | BaseChanged], None]
+@dataclass(frozen=True, slots=True)
+class TeamChanged:
+    """Someone joined or left a team: the open pull requests whose code owners include it are
+    re-decided, since an approval counts only while its author is in the team."""
+
+    org: str
+    teams: tuple[str, ...]  # `@org/slug` of the team and of its parent, lower-case; () = any
+    installation_id: int | None
+
+    def concerns(self, owner_teams: frozenset[str]) -> bool:
+        """Whether a pull request whose code owners include `owner_teams` is affected."""
+        if self.teams:
+            return bool(owner_teams & set(self.teams))
+        return any(t.startswith(f"@{self.org.lower()}/") for t in owner_teams)
+
+
+Sink = Callable[[Work | BaseChanged | TeamChanged], None]
 
 
 class _Repository(TypedDict, total=False):
@@ -65,6 +81,19 @@ class _Commit(TypedDict, total=False):
     removed: list[str] | None
 
 
+class _Slug(TypedDict, total=False):
+    slug: str | None
+
+
+class _Team(TypedDict, total=False):
+    slug: str | None
+    parent: _Slug | None
+
+
+class _Org(TypedDict, total=False):
+    login: str | None
+
+
 class Routing(TypedDict, total=False):
     """Every payload field the handlers below read (keep it in step with them); a decoder
     for this type skips the rest of the payload."""
@@ -77,6 +106,9 @@ class Routing(TypedDict, total=False):
     check_suite: _CheckSuite | None
     ref: str | None
     commits: list[_Commit] | None
+    scope: str | None
+    team: _Team | None
+    organization: _Org | None
 
 
 PULL_ACTIONS = frozenset(
@@ -97,7 +129,7 @@ router = routing.Router()
 # The events a handler below is registered for: any other delivery (an App may be subscribed
 # to more, a repository webhook may send everything) is acknowledged and not even parsed.
 ROUTED_EVENTS = frozenset(
-    {"pull_request", "pull_request_review", "check_run", "check_suite", "push"}
+    {"pull_request", "pull_request_review", "check_run", "check_suite", "push", "membership"}
 )
 
 
@@ -155,3 +187,16 @@ async def push(event: Event, sink: Sink) -> None:
     }
     if touched & POLICY_FILES:
         sink(BaseChanged(repo, ref.removeprefix("refs/heads/"), _installation(data)))
+
+
+@router.register("membership")
+async def membership(event: Event, sink: Sink) -> None:
+    data = event.data
+    org = (data.get("organization") or {}).get("login")
+    team = data.get("team") or {}
+    if data.get("scope") != "team" or not org:
+        return
+    # a deleted team comes without its slug: then every team of the organization is suspect
+    slugs = (team.get("slug"), (team.get("parent") or {}).get("slug"))
+    teams = tuple(f"@{org}/{slug}".lower() for slug in slugs if slug)
+    sink(TeamChanged(org, teams, _installation(data)))

@@ -91,13 +91,15 @@ class Instruments:
     def rejected(self, headers: Mapping[str, str], status: int, reason: str, size: int) -> None:
         event = headers.get("X-GitHub-Event") or "unknown"
         self.metrics.deliveries.labels(event_label(event), "rejected").inc()
-        access.info(
-            "delivery rejected: %s",
+        access.warning(
+            "refused a delivery (%d): %s",
+            status,
             reason,
             extra={
                 "fields": {
                     "delivery": (headers.get("X-GitHub-Delivery") or "")[:64] or None,
                     "event": event[:64],
+                    "outcome": "rejected",
                     "status": status,
                     "bytes": size,
                 }

@@ -31,6 +31,7 @@ class Rejected:
 
 _CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
 _SPACE = frozenset(b" \t\r\n")
+_HEX = frozenset("0123456789abcdef")
 
 
 def _looks_like_object(body: bytes) -> bool:
@@ -41,6 +42,18 @@ def _looks_like_object(body: bytes) -> bool:
     while last > first and body[last] in _SPACE:
         last -= 1
     return first < last and body[first] == 0x7B and body[last] == 0x7D  # { and }
+
+
+def _well_formed(signature: str) -> bool:
+    """`sha256=` and 64 hex digits. Checked first: the constant-time comparison raises
+    `TypeError` on non-ASCII text, and a header is whatever the sender put there."""
+    prefix, _, digest = signature.partition("=")
+    return (
+        prefix == "sha256"
+        and len(digest) == 64
+        and digest.isascii()
+        and all(c in _HEX for c in digest.lower())
+    )
 
 
 def check_delivery(
@@ -56,12 +69,12 @@ def check_delivery(
     signature = headers.get("X-Hub-Signature-256")
     if not signature:
         return Rejected(401, "missing X-Hub-Signature-256 header (configure a webhook secret)")
+    if not _well_formed(signature):
+        return Rejected(401, "X-Hub-Signature-256 must be sha256= and 64 hex digits")
     try:
         validate_event(body, signature=signature, secret=secret)
     except ValidationFailure:
         return Rejected(401, "signature does not match the webhook secret")
-    if not signature.startswith("sha256="):
-        return Rejected(401, "X-Hub-Signature-256 must be a sha256= signature")
     content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if content_type not in _CONTENT_TYPES:
         return Rejected(415, f"unsupported content type {content_type or '(none)'!r}")

@@ -18,7 +18,8 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from bot.flags.location import is_flag_path
+from bot.flags.filemode import KINDS
+from bot.flags.location import FLAGS_DIR, is_flag_path
 from bot.gh.pulls import RepoGateway, has_marker
 from bot.logs import annotate
 from bot.notify.channels import Delivery, notify_all
@@ -76,6 +77,11 @@ class Reconciler:
     announce_grace: float = 60.0
     # Pull requests this process merged (and announced): final, so later events need no reads.
     merged: LRUCache[tuple[str, int], bool] = field(default_factory=lambda: LRUCache(4096))
+    # The teams among each open pull request's code owners, as last decided: who to re-decide
+    # when a team's members change (a pull request missing here is re-decided too).
+    owner_teams: LRUCache[tuple[str, int], frozenset[str]] = field(
+        default_factory=lambda: LRUCache(4096)
+    )
     on_notice: Callable[[Delivery], None] = lambda delivery: None  # metrics and logs
 
     async def reconcile(
@@ -96,6 +102,9 @@ class Reconciler:
             return Outcome(number, None)  # just merged by flagbot: whoever merged announces
         inp = await self._read(gw, pull)
         decision = decide(inp)
+        if decision.should_merge:
+            inp = await self._recheck_members(gw, inp)
+            decision = decide(inp)
         annotate(step=decision.step)  # the lines logged from here on name the step
         head = inp.pr.head_sha
         if decision.step == "done" and pull.get("merged"):
@@ -135,8 +144,12 @@ class Reconciler:
             ),
             url=pull.get("html_url") or "",
         )
-        files, truncated = await gw.files(number)
+        (files, truncated), modes = await asyncio.gather(
+            gw.files(number), gw.modes_under(head_sha, FLAGS_DIR)
+        )
+        # only regular files are read: a submodule has no blob, a symlink is refused anyway
         _, head_paths = wanted_contents(files)
+        head_paths = [p for p in head_paths if modes is not None and modes.get(p) not in KINDS]
         head_blobs = {f.path: f.sha for f in files if f.sha}
 
         async def at_base(paths: list[str]) -> dict[str, bytes]:
@@ -194,11 +207,25 @@ class Reconciler:
             reviews=reviews,
             head_flag_paths=flag_paths,
             files_truncated=truncated,
+            head_modes=modes,
         )
         inp = assess(ctx)
+        self.owner_teams[(gw.repo, number)] = frozenset(
+            o.lower() for owners in inp.owners.values() for o in owners or () if "/" in o
+        )
         questions = sorted(membership_questions(inp))
         answers = await asyncio.gather(*(gw.is_member(t, u) for t, u in questions))
         return replace(inp, memberships=dict(zip(questions, answers, strict=True)))
+
+    async def _recheck_members(self, gw: RepoGateway, inp: DecisionInput) -> DecisionInput:
+        """A merge never rests on a cached "is a member": someone may have left the team and
+        the webhook gone to another replica, or been lost. Each membership the approvals use
+        is asked again (unchanged, it is a 304 and costs nothing)."""
+        held = sorted(k for k, member in inp.memberships.items() if member)
+        answers = await asyncio.gather(*(gw.is_member(t, u, fresh=True) for t, u in held))
+        return replace(
+            inp, memberships={**inp.memberships, **dict(zip(held, answers, strict=True))}
+        )
 
     # Writing -----------------------------------------------------------------------------------
 

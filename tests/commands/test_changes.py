@@ -482,3 +482,23 @@ def test_python_dash_m_bot_changes(repo):
         check=True,
     ).stdout
     assert "uncommitted changes are not included" in help_text
+
+
+def test_a_symlinked_flag_is_refused_before_anyone_approves(fresh, capsys):
+    os.symlink("payments_kill_switch.yaml", fresh / "flags" / "sneaky_link.yaml")
+    git(fresh, "add", "-A")
+    git(fresh, "commit", "-q", "-m", "Add a link")
+    code, out, _ = changes(capsys, "--base", "main")
+    assert code == 1
+    assert "flags/sneaky_link.yaml is a symlink (mode 120000): flags must be regular files" in out
+
+
+def test_removing_an_invalid_location_is_refused(fresh, capsys):
+    commit(fresh, "Keep a template", {"flags/_template.yaml": "name: Template\n"})
+    git(fresh, "branch", "-f", "main", "HEAD")
+    commit(fresh, "Drop the template", {"flags/_template.yaml": None})
+    code, out, _ = changes(capsys, "--base", "main")
+    assert code == 1
+    assert "removes flags/_template.yaml, which is not a valid flag location" in " ".join(
+        squeezed(out)
+    )

@@ -7,6 +7,11 @@
   (all its actions together: the object an event carries has one shape, and each example
   shows some of its fields set and others null), and the parts every event shares
   (`repository`, `sender`, `organization`, `installation`) must match their common schemas.
+- `membership` (an organization's event, sent to Apps with the members permission): no
+  schema or example is vendored, but every part of it is, so it is checked against a schema
+  assembled from octokit's common schemas with the fields GitHub's documentation lists for it
+  ("Webhook events and payloads", membership: `action` added or removed, `scope` team,
+  `member`, `team`, `organization`, `sender`, and `installation` for Apps); see `ASSEMBLED`.
 - An event with neither a schema nor an example cannot be checked; that is reported too, so
   a new kind of event arrives with its evidence.
 
@@ -51,6 +56,25 @@ EXAMPLE_DIFFERENCES: dict[tuple[str, str, str], str] = {
     ("push", "*/committer/username", "missing"): _NO_ACCOUNT,
     ("check_run", "*/app/client_id", "unexpected"): _APP_TODAY,
     ("check_run", "*/app/installations_count", "unexpected"): _APP_TODAY,
+}
+
+
+# Events checked against a schema made of vendored parts (see the module docstring).
+ASSEMBLED: dict[str, dict[str, Any]] = {
+    "membership": {
+        "type": "object",
+        "required": ["action", "scope", "member", "team", "organization", "sender"],
+        "properties": {
+            "action": {"enum": ["added", "removed"]},
+            "scope": {"enum": ["team"]},
+            "member": {"$ref": "common/user.schema.json"},
+            "team": {"$ref": "common/team.schema.json"},
+            "organization": {"$ref": "common/organization.schema.json"},
+            "sender": {"$ref": "common/user.schema.json"},
+            "installation": {"$ref": "common/installation-lite.schema.json"},
+        },
+        "additionalProperties": False,
+    }
 }
 
 
@@ -99,6 +123,12 @@ class Webhooks:
         subject = f"webhook {event}" + (f".{action}" if action else "")
         if self.has_schema(event, action):
             return self.schema_problems(f"{event}${action}", payload, subject, "payload")
+        if event in ASSEMBLED:
+            validator = Draft7Validator(ASSEMBLED[event], registry=self.registry)
+            return [
+                Problem(subject, "payload", pointer(e.absolute_path), e.message)
+                for e in validator.iter_errors(payload)
+            ]
         shape = self.example_shape(event)
         if shape is None:
             message = "no vendored schema or example payload to check this event against"

@@ -94,3 +94,20 @@ def test_json_object_shape_check_without_copying():
     assert _looks_like_object(b"{}") and _looks_like_object(b' \n{"a": 1}\r\n ')
     for body in (b"", b"   ", b"{", b"}", b"[1]", b"}{", b'"{}"'):
         assert not _looks_like_object(body), body
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "sha256=" + "é" * 64,  # the constant-time comparison raises on non-ASCII text
+        "sha256=ü",
+        "sha256=" + "g" * 64,
+        "sha256=" + "a" * 63,
+        "sha256",
+        "=",
+        " sha256=" + "0" * 64,
+    ],
+)
+def test_malformed_signature_headers_are_401_never_an_exception(signature):
+    result = check(headers(X_Hub_Signature_256=signature))
+    assert isinstance(result, Rejected) and result.status == 401

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from bot.emulator.git.merge import is_binary
-from bot.emulator.git.objects import ObjectStore
+from bot.emulator.git.objects import MODE_SUBMODULE, ObjectStore
 from bot.emulator.git.trees import FlatTree
 
 RENAME_THRESHOLD = 0.5
@@ -80,6 +80,15 @@ def _line(prefix: str, text: str) -> str:
     return prefix + text + "\n\\ No newline at end of file"
 
 
+def _content(store: ObjectStore, entry: tuple[str, str]) -> bytes:
+    """What a diff shows for a tree entry: a blob's bytes, or for a submodule (gitlink, no
+    blob of its own) the line git and GitHub print, `Subproject commit <sha>`."""
+    mode, sha = entry
+    if mode == MODE_SUBMODULE:
+        return f"Subproject commit {sha}\n".encode()
+    return store.blob(sha)
+
+
 def diff_trees(store: ObjectStore, old: FlatTree, new: FlatTree) -> list[FileChange]:
     removed = {p: old[p] for p in old if p not in new}
     added = {p: new[p] for p in new if p not in old}
@@ -89,16 +98,18 @@ def diff_trees(store: ObjectStore, old: FlatTree, new: FlatTree) -> list[FileCha
         if path in old and path in new:
             if old[path] == new[path]:
                 continue
-            adds, dels, patch = line_diff(store.blob(old[path][1]), store.blob(new[path][1]))
-            changes.append(FileChange(path, "modified", new[path][1], adds, dels, patch))
+            adds, dels, patch = line_diff(_content(store, old[path]), _content(store, new[path]))
+            # GitHub's `changed`: the mode changed and the content did not
+            status = "changed" if old[path][1] == new[path][1] else "modified"
+            changes.append(FileChange(path, status, new[path][1], adds, dels, patch))
         elif path in added:
             source = renames.get(path)
-            before = store.blob(old[source][1]) if source else b""
-            adds, dels, patch = line_diff(before, store.blob(new[path][1]))
+            before = _content(store, old[source]) if source else b""
+            adds, dels, patch = line_diff(before, _content(store, new[path]))
             status = "renamed" if source else "added"
             changes.append(FileChange(path, status, new[path][1], adds, dels, patch, source))
         elif path not in renames.values():
-            adds, dels, patch = line_diff(store.blob(old[path][1]), b"")
+            adds, dels, patch = line_diff(_content(store, old[path]), b"")
             changes.append(FileChange(path, "removed", old[path][1], adds, dels, patch))
     return changes
 
@@ -107,13 +118,14 @@ def _find_renames(store: ObjectStore, removed: FlatTree, added: FlatTree) -> dic
     """{new path: old path} for renamed files."""
     renames: dict[str, str] = {}
     by_sha: dict[str, list[str]] = {}
-    for path, (_, sha) in sorted(removed.items()):
-        by_sha.setdefault(sha, []).append(path)
-    for path, (_, sha) in sorted(added.items()):
-        if by_sha.get(sha):
+    for path, (mode, sha) in sorted(removed.items()):
+        if mode != MODE_SUBMODULE:  # a gitlink is never a rename's source or target
+            by_sha.setdefault(sha, []).append(path)
+    for path, (mode, sha) in sorted(added.items()):
+        if mode != MODE_SUBMODULE and by_sha.get(sha):
             renames[path] = by_sha[sha].pop(0)
-    left = [p for p in removed if p not in renames.values()]
-    right = [p for p in added if p not in renames]
+    left = [p for p in removed if p not in renames.values() and removed[p][0] != MODE_SUBMODULE]
+    right = [p for p in added if p not in renames and added[p][0] != MODE_SUBMODULE]
     if not left or not right or len(left) * len(right) > MAX_RENAME_CANDIDATES**2:
         return renames
     scored = []

@@ -1,4 +1,5 @@
-"""Webhook payloads: `push`, `pull_request`, `pull_request_review` and `check_run`.
+"""Webhook payloads: `push`, `pull_request`, `pull_request_review`, `check_run` and
+`membership`.
 
 Each builder returns the payload without `installation`; the dispatcher adds it for App
 webhooks, as GitHub does.
@@ -10,11 +11,11 @@ from typing import Any
 
 from bot.emulator.git import ZERO_SHA
 from bot.emulator.render.checks import check_run_webhook
-from bot.emulator.render.core import Ctx, organization, repository, user
+from bot.emulator.render.core import Ctx, organization, repository, team, user
 from bot.emulator.render.pulls import pull_request as render_pull
 from bot.emulator.render.pulls import review as render_review
 from bot.emulator.render.pulls import simple_pull_request
-from bot.emulator.state import CheckRun, PullRequest, Repo, Review, User
+from bot.emulator.state import CheckRun, Org, PullRequest, Repo, Review, Team, User
 
 MAX_PUSH_COMMITS = 20
 WEB_FLOW_EMAIL = "noreply@github.com"
@@ -121,4 +122,18 @@ def check_run(ctx: Ctx, repo: Repo, run: CheckRun, action: str, sender: User) ->
         "action": action,
         "check_run": check_run_webhook(ctx, repo, run),
         **envelope(ctx, repo, sender),
+    }
+
+
+def membership(
+    ctx: Ctx, org: Org, t: Team, action: str, member: User, sender: User
+) -> dict[str, Any]:
+    """An organization's event: no `repository`, and `scope` is always `team`."""
+    return {
+        "action": action,
+        "scope": "team",
+        "member": user(ctx, member),
+        "team": team(ctx, t),
+        "organization": organization(ctx, org),
+        "sender": user(ctx, sender),
     }

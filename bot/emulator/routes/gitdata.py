@@ -101,12 +101,17 @@ def create_tree(world: World, req: Request) -> Response:
 
 def get_tree(world: World, req: Request) -> Response:
     repo = readable_repo(world, req, "contents")
-    sha = req.params["tree_sha"]
+    sha, _, path = req.params["tree_sha"].partition(":")  # git's `<rev>:<path>` works too
     if repo.git.store.kind(sha) != "tree":
         commit = repo.git.resolve(sha)
         if commit is None:
             raise not_found()
         sha = repo.git.store.commit(commit).tree
+    if path:
+        entry = repo.git.trees.entry_at(sha, path)
+        if entry is None or entry.mode != MODE_TREE:
+            raise not_found()
+        sha = entry.sha
     recursive = req.query.get("recursive", "") not in ("", "0", "false")
     return ok(git.tree(ctx(world, req), repo, sha, recursive=recursive))
 

@@ -1,13 +1,14 @@
 """Organizations and teams: team memberships (active or pending; members of child teams count
-as members of the parent) and team member lists."""
+as members of the parent), adding and removing them, and team member lists."""
 
 from __future__ import annotations
 
+from bot.emulator import teams
 from bot.emulator.api.common import actor, ctx
 from bot.emulator.api.pagination import paginated
 from bot.emulator.api.router import Request, Response, Router, no_content, ok
 from bot.emulator.auth import Actor
-from bot.emulator.errors import ApiError, not_found
+from bot.emulator.errors import ApiError, not_found, validation_failed
 from bot.emulator.render.core import organization, organization_full, team, team_full, user_by_login
 from bot.emulator.state import Org, Team
 from bot.emulator.world import World
@@ -71,10 +72,57 @@ def team_membership(world: World, req: Request) -> Response:
     if found is None:
         raise not_found()
     role, state = found
-    url = ctx(world, req).api(
-        f"/organizations/{org.account.id}/team/{t.id}/memberships/{user.login}"
+    if user.login.lower() in {o.lower() for o in org.owners}:
+        role = "maintainer"  # "The role for organization owners is set to maintainer."
+    return ok(_membership_body(world, req, org, t, user.login, role, state))
+
+
+def _membership_body(
+    world: World, req: Request, org: Org, t: Team, login: str, role: str, state: str
+) -> dict:
+    url = ctx(world, req).api(f"/organizations/{org.account.id}/team/{t.id}/memberships/{login}")
+    return {"url": url, "role": role, "state": state}
+
+
+def _check_team_admin(who: Actor, org: Org, t: Team) -> None:
+    """Changing a team takes an organization owner or one of its maintainers (users), or the
+    members permission with write access (installations)."""
+    if who.kind == "installation":
+        assert who.token is not None
+        if who.token.permissions.get("members") != "write":
+            raise ApiError(403, "Resource not accessible by integration")
+        return
+    assert who.user is not None
+    login = who.user.login.lower()
+    if login in {o.lower() for o in org.owners} or login in {m.lower() for m in t.maintainers}:
+        return
+    raise ApiError(
+        403, "You must be an organization owner or team maintainer to change team memberships"
     )
-    return ok({"url": url, "role": role, "state": state})
+
+
+def put_team_membership(world: World, req: Request) -> Response:
+    org, t = _team(world, req)
+    who = actor(req)
+    _check_team_admin(who, org, t)
+    member = world.state.user(req.params["username"])
+    if member.type == "Organization":
+        raise ApiError(422, "Organizations cannot be added to a team")
+    role = req.json_object().get("role", "member")
+    sender = who.user
+    assert sender is not None
+    role, state = teams.put_membership(world, org, t, member, role, sender)
+    return ok(_membership_body(world, req, org, t, member.login, role, state))
+
+
+def delete_team_membership(world: World, req: Request) -> Response:
+    org, t = _team(world, req)
+    who = actor(req)
+    _check_team_admin(who, org, t)
+    member = world.state.user(req.params["username"])
+    assert who.user is not None
+    teams.delete_membership(world, org, t, member, who.user)
+    return no_content()
 
 
 def team_members(world: World, req: Request) -> Response:
@@ -111,17 +159,33 @@ def org_membership(world: World, req: Request) -> Response:
     login = req.params["username"]
     if not org.is_member(login):
         raise not_found()
+    return ok(_org_membership_body(world, req, org, login))
+
+
+def accept_org_invitation(world: World, req: Request) -> Response:
+    """`PATCH /user/memberships/orgs/{org}` with `{"state": "active"}`: the signed-in user
+    accepts the organization's invitation, and their pending team memberships start."""
+    who = actor(req)
+    if who.kind != "user" or who.user is None:
+        raise ApiError(403, "Resource not accessible by integration")
+    org = world.state.org(req.params["org"])
+    if req.json_object().get("state") != "active":
+        raise validation_failed("Membership", "state", "invalid")
+    if not org.is_member(who.user.login):
+        teams.accept_invitation(world, org, who.user)
+    return ok(_org_membership_body(world, req, org, who.user.login))
+
+
+def _org_membership_body(world: World, req: Request, org: Org, login: str) -> dict:
     c = ctx(world, req)
-    return ok(
-        {
-            "url": c.api(f"/orgs/{org.login}/memberships/{login}"),
-            "state": "active",
-            "role": "admin" if login in org.owners else "member",
-            "organization_url": c.api(f"/orgs/{org.login}"),
-            "organization": organization(c, org),
-            "user": user_by_login(c, login),
-        }
-    )
+    return {
+        "url": c.api(f"/orgs/{org.login}/memberships/{login}"),
+        "state": "active",
+        "role": "admin" if login in org.owners else "member",
+        "organization_url": c.api(f"/orgs/{org.login}"),
+        "organization": organization(c, org),
+        "user": user_by_login(c, login),
+    }
 
 
 def register(router: Router) -> None:
@@ -131,7 +195,10 @@ def register(router: Router) -> None:
     router.add("GET", o + "/teams", list_teams)
     router.add("GET", t, get_team)
     router.add("GET", t + "/memberships/{username}", team_membership)
+    router.add("PUT", t + "/memberships/{username}", put_team_membership)
+    router.add("DELETE", t + "/memberships/{username}", delete_team_membership)
     router.add("GET", t + "/members", team_members)
     router.add("GET", t + "/members/{username}", team_member)
     router.add("GET", o + "/members/{username}", org_member)
     router.add("GET", o + "/memberships/{username}", org_membership)
+    router.add("PATCH", "/user/memberships/orgs/{org}", accept_org_invitation)
