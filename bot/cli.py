@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "changes",
     "plan",
     "rollout",
+    "guard",
     "serve",
     "replay",
     "demo",

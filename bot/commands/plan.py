@@ -103,7 +103,11 @@ def render(rows: Sequence[Row], now: datetime, default_environment: str) -> str:
 
     if not rows:
         return "no flag has a staged rollout plan (rollout.stages)"
-    header = ("flag", "stage", "state", "since", "next", "due (UTC)", "completes (UTC)")
+    from bot.flags.guard import describe_guard
+
+    header = (
+        "flag", "stage", "state", "since", "next", "due (UTC)", "completes (UTC)", "guard",
+    )  # fmt: skip
     table = [header]
     for row in rows:
         st = row.status
@@ -124,12 +128,17 @@ def render(rows: Sequence[Row], now: datetime, default_environment: str) -> str:
                 f"{fmt_pct(st.next_percentage)}%" if st.next_percentage is not None else "-",
                 _time(st.next_due),
                 _time(st.completes_at),
+                describe_guard(flag.rollout.guard),
             )
         )
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     notes = [f"as of {_time(now)} UTC"]
+    for row in rows:
+        reason = row.status.flag.rollout.paused_reason
+        if row.status.state == "paused" and reason:
+            notes.append(f"{row.status.flag.path} paused: {reason}")
     if any(r.status.state == "unknown-start" for r in rows):
         notes.append(
             "unknown: the file does not record when its stage began and no history dates it "
@@ -159,4 +168,24 @@ def as_json(row: Row) -> dict[str, Any]:
         "next_percentage": st.next_percentage,
         "next_due": _iso(st.next_due),
         "completes_at": _iso(st.completes_at),
+        "paused_reason": r.paused_reason,
+        "guard": {
+            "on_failure": r.guard.on_failure,
+            "checks": [guard_json(c) for c in r.guard.checks],
+        },
     }
+
+
+def guard_json(check: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from bot.flags.guard import CheckGuard, PrometheusGuard
+
+    kind = (
+        "check"
+        if isinstance(check, CheckGuard)
+        else "prometheus"
+        if isinstance(check, PrometheusGuard)
+        else "http"
+    )
+    return {"kind": kind, **{k: v for k, v in asdict(check).items() if v is not None}}

@@ -1,4 +1,5 @@
-"""`flagbot rollout`: move every due staged rollout one stage, one commit per flag.
+"""`flagbot rollout`: evaluate the guards of every staged rollout in progress, then move each
+due one a stage (or pause it when a guard failed), all in one commit.
 
 Runs in the checkout of the branch it commits to (Actions: `GITHUB_TOKEN`, `GITHUB_REPOSITORY`,
 `GITHUB_API_URL`, `GITHUB_REF_NAME`). Exit 0 when everything due was bumped (or found done by
@@ -20,7 +21,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.rollout.job import JobReport
 
-HELP = "commit the staged rollout bumps that are due (run on a schedule by GitHub Actions)"
+HELP = (
+    "check the guards and commit the staged rollout bumps that are due "
+    "(run on a schedule by GitHub Actions)"
+)
 
 
 class UsageError(Exception):
@@ -153,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     )
     report = run_job(
         checkout,
-        None if args.dry_run else remote,
+        remote,  # a dry run still reads (check guards, dates), and writes nothing
         options,
         start_times=start_times,
         log=lambda line: print(line, flush=True),
@@ -165,7 +169,25 @@ def run(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(f"flagbot rollout: {problem}", file=sys.stderr)
     print(summary(report, args.dry_run, now), file=sys.stderr)
+    write_step_summary(report, checkout.default_environment, env, args.dry_run)
     return 0 if report.ok else 1
+
+
+def write_step_summary(
+    report: JobReport, default_environment: str, env: Mapping[str, str], dry_run: bool
+) -> None:
+    """Append the run's table to `$GITHUB_STEP_SUMMARY` when Actions set it."""
+    from bot.rollout.summary import render
+
+    target = env.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    title = "flagbot rollout (dry run)" if dry_run else "flagbot rollout"
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(render(report, default_environment, title))
+    except OSError as exc:
+        print(f"flagbot rollout: could not write the job summary: {exc}", file=sys.stderr)
 
 
 def summary(report: JobReport, dry_run: bool, now: datetime) -> str:
@@ -175,7 +197,10 @@ def summary(report: JobReport, dry_run: bool, now: datetime) -> str:
     parts = [f"{n} {outcome}" for outcome, n in sorted(counts.items())]
     due = len(report.results)
     when = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    head = f"{report.planned} flag(s) with a plan at {when}: {due} due"
+    head = (
+        f"{report.planned} flag(s) with a plan at {when}, {len(report.tracked)} in progress: "
+        f"{due} due"
+    )
     tail = f" ({', '.join(parts)})" if parts else ""
     note = "; dry run, nothing written" if dry_run else ""
     return head + tail + note

@@ -12,6 +12,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from bot.diagnostics import Diagnostic
+from bot.flags.guard import NO_GUARD, Guard, read_guard
 from bot.flags.location import FlagLocation, locate
 from bot.flags.model import (
     DEFAULT_ENVIRONMENT,
@@ -32,7 +33,9 @@ FLAG_FIELDS = (
     "name", "description", "type", "status", "enabled", "default", "value", "tags", "rules",
     "rollout",
 )  # fmt: skip
-ROLLOUT_FIELDS = ("percentage", "stages", "every", "paused", "stage_started")
+ROLLOUT_FIELDS = (
+    "percentage", "stages", "every", "paused", "paused_reason", "guard", "stage_started",
+)  # fmt: skip
 STAGE_STARTED_FIELDS = ("percentage", "at")
 RULE_FIELDS = ("name", "attribute", "operator", "values", "serve")
 SINGLE_VALUE_OPERATORS = ("equals", "gt", "gte", "lt", "lte")
@@ -53,28 +56,31 @@ def load_flag(
     *,
     default_environment: str = DEFAULT_ENVIRONMENT,
     default_every: timedelta = DEFAULT_EVERY,
+    default_guard: Guard = NO_GUARD,
 ) -> tuple[Flag | None, list[Diagnostic]]:
     """Read one flag file. The Flag is None whenever there is an error.
 
     `default_environment` places files directly in `flags/`; `default_every` is the wait
-    between stages when the file does not say (both come from `flagbot.yml`).
+    between stages and `default_guard` the rollout guard when the file does not say (all
+    come from `flagbot.yml`).
     """
     location, problems = locate(path, default_environment)
     doc, load_problems = load_mapping(data, path, kind="flag file", max_bytes=MAX_FLAG_BYTES)
     if doc is None:
         return None, problems + load_problems
     fields = Fields(doc)
-    flag = _FlagReader(fields, default_every).read(doc.data, location)
+    flag = _FlagReader(fields, default_every, default_guard).read(doc.data, location)
     problems += fields.diagnostics
     return (None if problems else flag), problems
 
 
 class _FlagReader:
-    __slots__ = ("default_every", "f")
+    __slots__ = ("default_every", "default_guard", "f")
 
-    def __init__(self, fields: Fields, default_every: timedelta) -> None:
+    def __init__(self, fields: Fields, default_every: timedelta, default_guard: Guard) -> None:
         self.f = fields
         self.default_every = default_every
+        self.default_guard = default_guard
 
     def read(self, m: dict[Any, Any], location: FlagLocation | None) -> Flag | None:
         f = self.f
@@ -323,7 +329,8 @@ class _FlagReader:
                 key=True,
             )
         stages = read_stages(f, m["stages"], (*where, "stages")) if "stages" in m else ()
-        if stages and percentage is not None and percentage not in stages:
+        # 0 is "before the first stage": where a rollback from the first stage lands.
+        if stages and percentage is not None and percentage not in (0, *stages):
             shown = ", ".join(str(s) for s in stages)
             f.error(
                 (*where, "percentage"),
@@ -333,10 +340,25 @@ class _FlagReader:
             )
         every = read_every(f, m["every"], (*where, "every")) if "every" in m else self.default_every
         paused = f.boolean(m["paused"], (*where, "paused")) if "paused" in m else False
+        reason = None
+        if m.get("paused_reason") is not None:
+            reason = f.string(m["paused_reason"], (*where, "paused_reason"), nonempty=False)
+        guard: Guard | None = self.default_guard
+        if "guard" in m:
+            guard = read_guard(f, m["guard"], (*where, "guard"), self.default_guard)
+            if guard is not None and guard.checks and not stages:
+                f.error(
+                    (*where, "guard"),
+                    "rollout.guard watches a staged plan: add rollout.stages, or remove the guard",
+                    "guard-without-plan",
+                    key=True,
+                )
         started = self.stage_started(m["stage_started"]) if "stage_started" in m else None
         if percentage is None or stages is None or every is None or paused is None:
             return None
-        return Rollout(percentage, stages, every, paused, started)
+        if guard is None:
+            return None
+        return Rollout(percentage, stages, every, paused, started, guard, reason)
 
     def stage_started(self, value: Any) -> StageStart | None:
         f = self.f

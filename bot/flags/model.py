@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
+from bot.flags.guard import NO_GUARD, Guard
+
 FlagType = Literal["boolean", "string", "number", "json"]
 FlagStatus = Literal["active", "inactive", "archived"]
 Operator = Literal[
@@ -50,6 +52,8 @@ class Rollout:
     every: timedelta = DEFAULT_EVERY
     paused: bool = False
     stage_started: StageStart | None = None
+    guard: Guard = NO_GUARD  # the file's, else flagbot.yml's default
+    paused_reason: str | None = None  # why the job paused it (a guard), for people to read
 
     @property
     def has_plan(self) -> bool:

@@ -17,7 +17,7 @@ from bot.rollout.schedule import fmt_pct
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    event: str  # "flag_change_applied" | "rollout_complete"
+    event: str  # "flag_change_applied" | "rollout_complete" | "rollout_paused"
     subject: str
     text: str  # plain text, a few lines
     records: tuple[dict[str, Any], ...]  # one JSON record per flag, the seed's fields
@@ -111,6 +111,48 @@ def rollout_complete(
         subject=f"[{repository}] rollout complete: {key} ({environment}) at {fmt_pct(stages[-1])}%",
         text=f"{key} ({environment}) finished its staged rollout {plan} "
         f"with commit {commit_sha[:7]}.",
+        records=(record,),
+        link=link,
+        extra={"repository": repository},
+    )
+
+
+def guard_tripped(
+    *,
+    repository: str,
+    key: str,
+    environment: str,
+    from_percentage: float,
+    to_percentage: float,
+    failures: Sequence[Mapping[str, str]],
+    commit_sha: str,
+    at: datetime,
+    link: str | None = None,
+) -> Notice:
+    """A guard failed and the job paused the rollout (or rolled it back one stage and paused).
+    `failures`: each failed guard's `guard`, `value` and `threshold`."""
+    if to_percentage != from_percentage:
+        what = f"rolled back {fmt_pct(from_percentage)}% → {fmt_pct(to_percentage)}% and paused"
+    else:
+        what = f"paused at {fmt_pct(from_percentage)}%"
+    record = {
+        "flag_key": key,
+        "change_type": "rollout",
+        "environment": environment,
+        "percentage": to_percentage,
+        "previous_percentage": from_percentage,
+        "paused": True,
+        "guards": [dict(f) for f in failures],
+        "paused_at": at.isoformat(),
+        "commit": commit_sha,
+    }
+    lines = [f"{key} ({environment}) {what} by commit {commit_sha[:7]}: a guard failed."]
+    lines += [f"- {f['guard']}: {f['value']}, needs {f['threshold']}" for f in failures]
+    lines.append("Resume with a reviewed pull request that sets rollout.paused: false.")
+    return Notice(
+        event="rollout_paused",
+        subject=f"[{repository}] rollout {what}: {key} ({environment})",
+        text="\n".join(lines),
         records=(record,),
         link=link,
         extra={"repository": repository},

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.diagnostics import Diagnostic
+from bot.flags.guard import read_guard
 from bot.flags.location import NAME_RULE, valid_name
 from bot.flags.model import DEFAULT_ENVIRONMENT
 from bot.flags.plan import read_every, read_stages
@@ -48,7 +49,7 @@ CHANNEL_REQUIRED: dict[str, tuple[str, ...]] = {
     "webhook": ("url_env",),
     "email": ("smtp_env", "to"),
 }
-ROLLOUT_DEFAULT_FIELDS = ("stages", "every")
+ROLLOUT_DEFAULT_FIELDS = ("stages", "every", "guard")
 # Keys people reach for when they paste a secret in; each gets the env-var advice instead.
 SECRET_KEYS = ("url", "webhook_url", "webhook", "smtp", "smtp_url", "password", "token", "secret")
 
@@ -449,9 +450,10 @@ class _PolicyReader:
         every: timedelta | None = (
             read_every(f, m["every"], (*where, "every")) if "every" in m else defaults.every
         )
-        if stages is None or every is None:
+        guard = read_guard(f, m["guard"], (*where, "guard")) if "guard" in m else defaults.guard
+        if stages is None or every is None or guard is None:
             return None
-        return RolloutDefaults(stages, every)
+        return RolloutDefaults(stages, every, guard)
 
 
 def _a(word: str) -> str:

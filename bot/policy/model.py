@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
+from bot.flags.guard import NO_GUARD, Guard
 from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, DEFAULT_STAGES
 
 ChangeType = Literal["create", "update", "delete", "toggle", "rollout"]
@@ -62,6 +63,7 @@ class Channel:
 class RolloutDefaults:
     stages: tuple[float, ...] = DEFAULT_STAGES
     every: timedelta = DEFAULT_EVERY
+    guard: Guard = NO_GUARD  # for every staged flag whose file has no rollout.guard
 
 
 @dataclass(frozen=True, slots=True)

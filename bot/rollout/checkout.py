@@ -20,10 +20,10 @@ from pathlib import Path
 from bot.diagnostics import Diagnostic
 from bot.flags.load import MAX_FLAG_BYTES, load_flag
 from bot.flags.location import FLAGS_DIR, is_flag_path
-from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
+from bot.flags.model import DEFAULT_ENVIRONMENT, Flag
 from bot.local.filemodes import checkout_problems
 from bot.policy.config import POLICY_PATH, load_policy
-from bot.policy.model import Policy
+from bot.policy.model import Policy, RolloutDefaults
 from bot.rollout.schedule import has_plan
 
 # One byte past the loader's limit is enough for it to say "too large" without reading more.
@@ -89,7 +89,7 @@ def read_checkout(root: Path) -> Checkout:
         policy, problems = load_policy(_read(policy_file), POLICY_PATH)
         diagnostics += problems
     default_environment = policy.default_environment if policy else DEFAULT_ENVIRONMENT
-    default_every = policy.rollout.every if policy else DEFAULT_EVERY
+    defaults = policy.rollout if policy else RolloutDefaults()
     diagnostics += checkout_problems(root)  # symlinks and submodules are no flags
     planned: list[Flag] = []
     texts: dict[str, bytes] = {}
@@ -99,7 +99,11 @@ def read_checkout(root: Path) -> Checkout:
         if _PLAN_KEY not in data:
             continue
         flag, problems = load_flag(
-            data, path, default_environment=default_environment, default_every=default_every
+            data,
+            path,
+            default_environment=default_environment,
+            default_every=defaults.every,
+            default_guard=defaults.guard,
         )
         diagnostics += problems
         if flag is not None and has_plan(flag):

@@ -1,4 +1,6 @@
-"""The bump as a text edit: change only `rollout.percentage` and `rollout.stage_started`.
+"""The job's edits as text edits: a bump changes only `rollout.percentage` and
+`rollout.stage_started`; a pause sets `rollout.paused` and `rollout.paused_reason` (a rollback
+is a bump down, then a pause).
 
 Everything else in the file (comments, key order, quoting, blank lines, line endings) stays
 byte-for-byte, so the bump commit's diff shows exactly what the job did. The edit locates the
@@ -8,6 +10,7 @@ checked before it is returned.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -72,6 +75,60 @@ def bump_text(text: str, to_percentage: float, started_at: datetime) -> str:
         out = out[: s.start] + s.text + out[s.end :]
     _check(out, to_percentage, started_at)
     return out
+
+
+def pause_text(text: str, reason: str) -> str:
+    """Return `text` with the rollout paused and `reason` recorded beside it."""
+    if text.startswith(_BOM):
+        return _BOM + pause_text(text[len(_BOM) :], reason)
+    quoted = json.dumps(reason, ensure_ascii=False)  # a JSON string is a YAML flow scalar
+    out = text
+    for key, value in (("paused", "true"), ("paused_reason", quoted)):
+        out = _set_key(out, key, value)
+    data = yaml.load(out, Loader=_LOADER)
+    rollout = data.get("rollout") if isinstance(data, dict) else None
+    if not (
+        isinstance(rollout, dict)
+        and rollout.get("paused") is True
+        and rollout.get("paused_reason") == reason
+    ):
+        raise EditError("the edited file does not read back as intended")
+    return out
+
+
+def _set_key(text: str, key: str, value: str) -> str:
+    """Set `rollout.<key>` to the scalar text `value`, in place or as a new last entry."""
+    root = _compose(text)
+    rollout = _value(root, "rollout")
+    if not isinstance(rollout, yaml.MappingNode):
+        raise EditError("rollout is not a mapping")
+    node = _value(rollout, key)
+    if isinstance(node, yaml.ScalarNode) and node.end_mark.index > node.start_mark.index:
+        s = _scalar(text, node, value)
+    elif node is not None and node.end_mark.index > node.start_mark.index:
+        s = _Splice(node.start_mark.index, node.end_mark.index, value)
+    elif node is not None:  # `key:` with nothing after it: an empty scalar at the colon
+        at = node.start_mark.index
+        s = _Splice(at, at, f" {value}" if text[at - 1 : at] == ":" else value)
+    elif rollout.flow_style:
+        close = rollout.end_mark.index - 1
+        if text[close] != "}":
+            raise EditError("cannot find the end of the rollout mapping")
+        sep = ", " if rollout.value else ""
+        s = _Splice(close, close, f"{sep}{key}: {value}")
+    else:
+        newline = "\r\n" if "\r\n" in text else "\n"
+        indent = " " * rollout.value[0][0].start_mark.column
+        at_index, prefix = _after_block(text, rollout, newline)
+        s = _Splice(at_index, at_index, f"{prefix}{indent}{key}: {value}{newline}")
+    return text[: s.start] + s.text + text[s.end :]
+
+
+def _after_block(text: str, block: yaml.MappingNode, newline: str) -> tuple[int, str]:
+    """Where a new last entry of a block mapping goes, and the line break it needs first."""
+    end = _last_descendant(block).end_mark.index
+    line_end = text.find("\n", end)
+    return (len(text), newline) if line_end == -1 else (line_end + 1, "")
 
 
 def _scalar(text: str, node: yaml.Node, new: str) -> _Splice:

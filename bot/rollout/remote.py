@@ -1,10 +1,16 @@
-"""The rollout job's GitHub adapter (PyGithub): the three calls it makes, and their failures.
+"""The rollout job's GitHub adapter (PyGithub): the calls it makes, and their failures.
 
 - `last_change(path)`: the newest commit on the branch touching the file (`GET commits?path=`),
   i.e. when a person's change to it was merged; the only history a shallow checkout lacks.
-- `read(path)`: the file as the branch has it now (after a conflict).
-- `write(...)`: `PUT contents` with the blob sha the job read, so GitHub refuses (409) when the
-  file moved in between: the compare-and-swap that keeps two jobs from bumping twice.
+- `head()`, `tree(commit)`, `blob(sha)`: the branch head, what its files are (one recursive
+  tree read), and one file's bytes (after a conflict).
+- `commit_files(...)`: the run's one commit through the git data API: one tree on the head's
+  tree, one commit, and the ref moved with `force: false`, so GitHub refuses (422) unless it
+  is a fast-forward: the compare-and-swap that keeps two jobs from writing over each other.
+- `contains(head, sha)`: whether a commit is on the branch (after an update's answer was lost).
+- `head_checks(sha, names)`: the check runs and commit statuses the check guards read.
+- `write(...)`: one file through the contents API, compare-and-swap on its blob sha (one commit
+  per file: how the job wrote before the one-commit run; `bench/rollout.py`'s baseline).
 
 PyGithub's defaults are adjusted where they hurt (see the reference notes): `lazy=True` so
 `get_repo` costs nothing; `per_page=1` because the only list read is "the newest commit";
@@ -15,18 +21,23 @@ both are caught here and turned into `RemoteError` or `Conflict`.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import requests
-from github import Auth, Github, GithubException, GithubRetry, InputGitAuthor
+from github import Auth, Github, GithubException, GithubRetry, InputGitAuthor, InputGitTreeElement
+from github.GitCommit import GitCommit
+from github.GitRef import GitRef
+from github.GitTree import GitTree
 from github.Repository import Repository
 
 from bot.rollout.edit import format_timestamp
 from bot.rollout.transport import transport_reason
+from bot.rollout.verdict import RunState, StatusState
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -128,9 +139,12 @@ class Conflict(Exception):
     rule), or the outcome is unknown (server errors until retries ran out, `status` None).
     Either way: re-read and decide again."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, commit_sha: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.commit_sha = commit_sha  # the commit the branch was to move to, when there was one
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,15 +158,17 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class RemoteFile:
-    data: bytes
-    sha: str
-
-
-@dataclass(frozen=True, slots=True)
 class Written:
     commit_sha: str
     html_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A commit's files: its tree's sha, and each path's (mode, blob sha)."""
+
+    sha: str
+    files: dict[str, tuple[str, str]]
 
 
 def _describe(exc: Exception) -> str:
@@ -180,6 +196,7 @@ class RemoteRepo:
         self._repo: Repository = gh.get_repo(full_name)
         self.full_name = full_name
         self._branch = branch
+        self._ref: GitRef | None = None
 
     @classmethod
     def connect(cls, connection: Connection, branch: str | None = None) -> RemoteRepo:
@@ -209,20 +226,6 @@ class RemoteRepo:
             )
         except (GithubException, *_TRANSPORT) as exc:
             raise RemoteError(f"listing commits of {path}: {_describe(exc)}") from exc
-
-    def read(self, path: str) -> RemoteFile | None:
-        """The file on the branch now; None when it is gone."""
-        try:
-            found = self._repo.get_contents(path, ref=self.branch)
-        except GithubException as exc:
-            if exc.status == 404:
-                return None
-            raise RemoteError(f"reading {path}: {_describe(exc)}") from exc
-        except _TRANSPORT as exc:
-            raise RemoteError(f"reading {path}: {_describe(exc)}") from exc
-        if isinstance(found, list):
-            raise RemoteError(f"reading {path}: it is a directory on {self.branch}")
-        return RemoteFile(found.decoded_content, found.sha)
 
     def write(
         self,
@@ -256,6 +259,110 @@ class RemoteRepo:
             raise Conflict(_describe(exc)) from exc
         commit = result["commit"]
         return Written(commit.sha, getattr(commit, "html_url", None))
+
+    def head(self) -> str:
+        """The commit the branch points at now."""
+        try:
+            ref = self._repo.get_git_ref(f"heads/{self.branch}")
+            sha = ref.object.sha
+            self._ref = ref  # read: its url is now the API's own `.../git/refs/heads/x`
+            return sha
+        except (GithubException, *_TRANSPORT) as exc:
+            raise RemoteError(f"reading the head of {self.branch}: {_describe(exc)}") from exc
+
+    def tree(self, commit_sha: str) -> Tree:
+        """Every file of `commit_sha` (GitHub resolves a commit to its tree)."""
+        try:
+            tree = self._repo.get_git_tree(commit_sha, recursive=True)
+            files = {e.path: (e.mode, e.sha) for e in tree.tree if e.type == "blob"}
+            if tree.raw_data.get("truncated"):
+                raise RemoteError(f"the tree of {commit_sha[:7]} is too large to list at once")
+            return Tree(tree.sha, files)
+        except (GithubException, *_TRANSPORT) as exc:
+            raise RemoteError(f"reading the tree of {commit_sha[:7]}: {_describe(exc)}") from exc
+
+    def blob(self, sha: str) -> bytes:
+        try:
+            blob = self._repo.get_git_blob(sha)
+            return (
+                base64.b64decode(blob.content)
+                if blob.encoding == "base64"
+                else blob.content.encode()
+            )
+        except (GithubException, *_TRANSPORT) as exc:
+            raise RemoteError(f"reading blob {sha[:7]}: {_describe(exc)}") from exc
+
+    def commit_files(
+        self,
+        parent: Tree,
+        parent_sha: str,
+        files: Mapping[str, bytes],
+        message: str,
+        identity: Identity,
+        at: datetime,
+    ) -> Written:
+        """One commit on `parent_sha` changing `files`; the branch moves to it only as a
+        fast-forward from `parent_sha`. `Conflict(status=422)`: the branch moved meanwhile."""
+        who = InputGitAuthor(identity.name, identity.email, format_timestamp(at))
+        elements = [
+            InputGitTreeElement(
+                path, parent.files.get(path, ("100644", ""))[0], "blob", content=data.decode()
+            )
+            for path, data in sorted(files.items())
+        ]
+        try:
+            # The base tree and the parent are known by sha: no need to fetch them again.
+            base = GitTree(self._repo.requester, {}, {"sha": parent.sha}, completed=True)
+            tree = self._repo.create_git_tree(elements, base)
+            parents = [GitCommit(self._repo.requester, {}, {"sha": parent_sha}, completed=True)]
+            commit = self._repo.create_git_commit(message, tree, parents, who, who)
+        except GithubException as exc:
+            hint = WRITE_HINT if exc.status in (403, 404) else ""
+            raise RemoteError(f"writing the commit: {_describe(exc)}{hint}") from exc
+        except _TRANSPORT as exc:
+            raise RemoteError(f"writing the commit: {_describe(exc)}") from exc
+        try:
+            if self._ref is None:
+                self.head()
+            assert self._ref is not None
+            self._ref.edit(commit.sha, force=False)
+        except GithubException as exc:
+            if exc.status == 422:
+                raise Conflict(_describe(exc), 422, commit.sha) from exc
+            if exc.status >= 500:
+                raise Conflict(_describe(exc), None, commit.sha) from exc
+            hint = WRITE_HINT if exc.status in (403, 404, 409) else ""
+            raise RemoteError(f"moving {self.branch}: {_describe(exc)}{hint}") from exc
+        except requests.exceptions.RetryError as exc:
+            raise Conflict(f"gave up after retries: {exc}", None, commit.sha) from exc
+        except _TRANSPORT as exc:
+            # It may have moved before the line broke.
+            raise Conflict(_describe(exc), None, commit.sha) from exc
+        return Written(commit.sha, commit.html_url)
+
+    def contains(self, head: str, sha: str) -> bool:
+        """Whether the commit `sha` is `head` or one of its ancestors (`GET compare`)."""
+        try:
+            return self._repo.compare(sha, head).status in ("ahead", "identical")
+        except (GithubException, *_TRANSPORT) as exc:
+            raise RemoteError(f"comparing {sha[:7]} with {head[:7]}: {_describe(exc)}") from exc
+
+    def head_checks(
+        self, sha: str, names: Sequence[str]
+    ) -> tuple[list[RunState], list[StatusState]]:
+        """The newest check run of each name on `sha`, and its commit statuses."""
+        try:
+            commit = self._repo.get_commit(sha)
+            runs = []
+            for name in names:
+                newest = next(iter(commit.get_check_runs(check_name=name)), None)
+                if newest is not None:
+                    runs.append(RunState(newest.name, newest.status, newest.conclusion))
+            combined = commit.get_combined_status()
+            statuses = [StatusState(s.context, s.state) for s in combined.statuses]
+            return runs, statuses
+        except (GithubException, *_TRANSPORT) as exc:
+            raise RemoteError(f"reading the checks of {sha[:7]}: {_describe(exc)}") from exc
 
 
 def env_branch(env: Mapping[str, str] | None = None) -> str | None:

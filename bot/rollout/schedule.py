@@ -59,6 +59,8 @@ def fmt_pct(p: float) -> str:
 
 
 def stage_label(stages: tuple[float, ...], index: int) -> str:
+    if index < 0:
+        return "not started"
     pct = stages[index]
     if float(pct).is_integer() and int(pct) in STAGE_NAMES:
         return STAGE_NAMES[int(pct)]

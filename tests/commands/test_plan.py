@@ -84,12 +84,12 @@ def test_text_table(tmp_path, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].split() == [
-        "flag", "stage", "state", "since", "next", "due", "(UTC)", "completes", "(UTC)",
+        "flag", "stage", "state", "since", "next", "due", "(UTC)", "completes", "(UTC)", "guard",
     ]  # fmt: skip
     flow = next(line for line in lines if line.startswith("new_checkout_flow"))
     assert flow.split() == [
         "new_checkout_flow", "25%", "early", "(2/5)", "waiting", "2026-11-27", "09:00", "50%",
-        "2026-11-27", "10:00", "2026-11-27", "12:00",
+        "2026-11-27", "10:00", "2026-11-27", "12:00", "-",
     ]  # fmt: skip
     assert any(line.startswith("staging/beta") and " unknown " in line for line in lines)
     assert "set GITHUB_TOKEN and GITHUB_REPOSITORY" in out
@@ -116,3 +116,30 @@ def test_bad_now_is_a_usage_error(tmp_path, capsys, now, message):
 def test_outside_a_repository_is_a_usage_error(tmp_path, capsys):
     assert main(["plan", "--repo-dir", str(tmp_path)]) == 2
     assert "no flags/ folder" in capsys.readouterr().err
+
+
+def test_json_shows_the_guard_and_why_a_flag_was_paused(tmp_path, capsys):
+    root = repo(tmp_path, history=False)
+    path = root / "flags" / "new_checkout_flow.yaml"
+    text = path.read_text().replace(
+        "  every: 60m",
+        "  every: 60m\n  paused: true\n  paused_reason: 'guard http $H: HTTP 404, needs HTTP 200'\n"
+        "  guard: {on_failure: rollback, checks: [{http: {url_env: H}}, {check: smoke}]}",
+        1,
+    )
+    path.write_text(text)
+    rows = plan_json(capsys, root, "2026-11-27T09:15:00Z")
+    row = rows["new_checkout_flow"]
+    assert row["state"] == "paused"
+    assert row["paused_reason"] == "guard http $H: HTTP 404, needs HTTP 200"
+    assert row["guard"] == {
+        "on_failure": "rollback",
+        "checks": [
+            {"kind": "http", "url_env": "H", "expect": 200},
+            {"kind": "check", "name": "smoke"},
+        ],
+    }
+    assert main(["plan", "--repo-dir", str(root), "--now", "2026-11-27T09:15:00Z"]) == 0
+    out = capsys.readouterr().out
+    assert "http $H 200; check 'smoke' → rollback" in out
+    assert "flags/new_checkout_flow.yaml paused: guard http $H: HTTP 404, needs HTTP 200" in out

@@ -210,3 +210,39 @@ def test_whatever_flagbot_accepts_the_schema_accepts(document):
     if flag is not None:
         errors = [e.message for e in VALIDATOR.iter_errors(editor_view(data))]
         assert errors == [], data.decode()
+
+
+def test_guard_fields_are_the_loaders():
+    from bot.flags import guard
+
+    g = DEFS["guard"]
+    assert tuple(g["properties"]) == guard.GUARD_FIELDS
+    assert tuple(g["properties"]["on_failure"]["enum"]) == guard.ON_FAILURE
+    kinds = g["properties"]["checks"]["items"]["oneOf"]
+    assert tuple(k["required"][0] for k in kinds) == guard.GUARD_KINDS
+    prom, http = kinds[1]["properties"]["prometheus"], kinds[2]["properties"]["http"]
+    assert tuple(prom["properties"]) == guard.PROMETHEUS_FIELDS
+    assert tuple(http["properties"]) == guard.HTTP_FIELDS
+    assert DEFS["envVar"]["pattern"] == f"^{guard.ENV_VAR_PATTERN.pattern}$"
+
+
+@pytest.mark.parametrize(
+    ("guard", "valid"),
+    [
+        ("{on_failure: rollback, checks: [{check: smoke}]}", True),
+        ("{checks: [{prometheus: {url_env: P, query: up, max: 1}}]}", True),
+        ("{checks: [{http: {url_env: H}}]}", True),
+        ("{checks: [{prometheus: {url_env: P, query: up}}]}", False),  # no bound
+        ("{checks: [{http: {url: 'https://x'}}]}", False),  # a URL, not a variable
+        ("{checks: [{http: {url_env: 'https://x'}}]}", False),
+        ("{on_failure: abort}", False),
+    ],
+)
+def test_the_schema_checks_guards(guard, valid):
+    text = (
+        "name: X\nrollout:\n  percentage: 5\n  stages: [5, 100]\n"
+        f"  paused_reason: why\n  guard: {guard}\n"
+    )
+    assert VALIDATOR.is_valid(editor_view(text.encode())) is valid
+    flag, _ = flag_load.load_flag(text.encode(), "flags/x.yaml")
+    assert (flag is not None) is valid  # the loader agrees

@@ -15,7 +15,7 @@ from bot.emulator.emulator import Emulator
 from bot.emulator.git.objects import Signature
 from bot.emulator.testing import REPO, TOKENS, seed_for
 from bot.rollout.checkout import read_checkout
-from bot.rollout.job import JobOptions, JobReport, run_job
+from bot.rollout.job import JobOptions, JobReport, Notifier, run_job
 from bot.rollout.remote import Connection, RemoteRepo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,12 +75,15 @@ class Harness:
         job_id: str = "test-job",
         branch: str | None = BRANCH,
         connection: Connection | None = None,
+        notifier: Notifier | None = None,
         **options: Any,
     ) -> JobReport:
         root = checkout or self.checkout()
         remote = RemoteRepo.connect(connection or self.connection(), branch)
         opts = JobOptions(now=now, job_id=job_id, **options)
-        return run_job(read_checkout(root), remote, opts)
+        if notifier is None:
+            return run_job(read_checkout(root), remote, opts)
+        return run_job(read_checkout(root), remote, opts, notifier=notifier)
 
     # --- the branch ----------------------------------------------------------------------
     def files(self) -> dict[str, bytes]:

@@ -150,3 +150,38 @@ def test_aligned_comments_stay_aligned_and_keep_a_space():
     assert out.splitlines()[2] == "  percentage: 100     # now"
     tight = "name: x\nrollout:\n  percentage: 5 # now\n  stages: [5, 100]\n"
     assert bump_text(tight, 100, AT).splitlines()[2] == "  percentage: 100 # now"
+
+
+def test_pause_adds_two_lines_at_the_end_of_the_rollout_block():
+    from bot.rollout.edit import pause_text
+
+    reason = 'guard prometheus sum(rate(e{code=~"5.."}[15m])): 0.07, needs <= 0.02'
+    out = pause_text(BLOCK, reason)
+    assert diff_lines(BLOCK, out) == [
+        ("+", "  paused: true"),
+        (
+            "+",
+            '  paused_reason: "guard prometheus sum(rate(e{code=~\\"5..\\"}[15m])): 0.07, '
+            'needs <= 0.02"',
+        ),
+    ]
+    assert yaml.safe_load(out)["rollout"]["paused_reason"] == reason
+
+
+def test_pause_rewrites_existing_values_in_place():
+    from bot.rollout.edit import pause_text
+
+    text = BLOCK.replace("  every: 60m\n", "  every: 60m\n  paused: false   # resumed\n")
+    out = pause_text(pause_text(text, "first"), "second")
+    assert "  paused: true    # resumed\n" in out
+    assert out.count("paused_reason") == 1 and yaml.safe_load(out)["rollout"]["paused"] is True
+
+
+def test_pause_in_a_flow_mapping():
+    from bot.rollout.edit import pause_text
+
+    out = pause_text("name: X\nrollout: {percentage: 5, stages: [5, 25]}\n", "r")
+    assert (
+        out
+        == 'name: X\nrollout: {percentage: 5, stages: [5, 25], paused: true, paused_reason: "r"}\n'
+    )

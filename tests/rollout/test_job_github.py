@@ -27,7 +27,10 @@ HOUR = timedelta(hours=1)
 FLOW_PATH = "flags/new_checkout_flow.yaml"
 FLOW = (ROOT / FLOW_PATH).read_text()  # this repository's own example flag
 POLICY = 'roles: {manager: ["@acme/eng-managers"], qa: ["@acme/qa"]}\n'
-PUT_CONTENTS = "PUT /repos/{owner}/{repo}/contents/{path}"
+PATCH_REF = "PATCH /repos/{owner}/{repo}/git/refs/{ref}"
+POST_TREE = "POST /repos/{owner}/{repo}/git/trees"
+GET_BLOB = "GET /repos/{owner}/{repo}/git/blobs/{file_sha}"
+GET_REF = "GET /repos/{owner}/{repo}/git/ref/{ref}"
 LIST_COMMITS = "GET /repos/{owner}/{repo}/commits"
 STAGE_NAMES = {25: "early", 50: "half", 75: "majority", 100: "full"}
 
@@ -198,7 +201,7 @@ def test_nothing_due_makes_no_write_and_a_handful_of_reads(tmp_path):
         assert call.query == {"sha": "main", "path": "flags/staging/beta.yaml", "per_page": "1"}
         h.emulator.calls.reset()
         h.run(T0 + 30 * MINUTE, branch=None)  # no GITHUB_REF_NAME: ask for the default branch
-        assert h.emulator.calls.count("GET") == 2 and h.emulator.calls.count("PUT") == 0
+        assert h.emulator.calls.count("GET") == 2 and h.emulator.calls.count("PATCH") == 0
 
 
 def test_two_processes_started_together_bump_once(github):
@@ -251,16 +254,16 @@ def test_head_moving_between_read_and_write_is_decided_again(tmp_path):
         now = T0 + HOUR
         edited = flow_at(25, T0).replace("  The single-page", "  The one-page", 1)
         person = h.emulator.faults.before_call(
-            PUT_CONTENTS,
+            PATCH_REF,
             lambda: h.push({FLOW_PATH: edited}, now - MINUTE, "Reword the description (#13)"),
         )
         start = h.head()
         h.emulator.calls.reset()
         [result] = h.run(now).results
         assert person.done and result.outcome == "bumped"
-        statuses = h.emulator.calls.stats()[PUT_CONTENTS]["statuses"]
-        assert statuses == {"409": 1, "200": 1}
-        assert h.emulator.calls.count("GET", "/repos/{owner}/{repo}/contents/{path}") == 1
+        statuses = h.emulator.calls.stats()[PATCH_REF]["statuses"]
+        assert statuses == {"422": 1, "200": 1}  # not a fast-forward, then one
+        assert h.emulator.calls.count("GET", GET_BLOB.split(" ", 1)[1]) == 1  # read again
         titles = [c.title for c in h.commits_since(start)]
         assert titles == [
             "Reword the description (#13)",
@@ -279,7 +282,7 @@ def test_another_jobs_bump_landing_first_is_not_repeated(tmp_path):
         bump = Bump("new_checkout_flow", "production", FLOW_PATH, 25, 50, "half", False)
         other = Signature(ACTIONS_BOT.name, ACTIONS_BOT.email, now)
         h.emulator.faults.before_call(
-            PUT_CONTENTS,
+            PATCH_REF,
             lambda: h.emulator.push_files(
                 REPO,
                 "main",
@@ -292,39 +295,39 @@ def test_another_jobs_bump_landing_first_is_not_repeated(tmp_path):
         report = h.run(now)
         [result] = report.results
         assert report.ok and result.outcome == "settled"
-        assert result.detail == "another job made this bump"
+        assert result.detail == "changed meanwhile; no longer needs this run's change"
         [c] = h.commits_since(start)
         assert "Flagbot-Job: other-job" in c.message
 
 
 def test_a_write_that_landed_behind_a_server_error_counts_once(tmp_path):
-    """The PUT succeeds on GitHub but the client sees a 502; the retried PUT gets 409. The job
-    re-reads, finds its own commit, and reports the bump (and would announce it)."""
+    """The branch moves to the job's commit on GitHub, but the client sees a 502. The job reads
+    the head again, finds its own commit there, and reports the bump (and would announce it)."""
     files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
     with harness(files, tmp_path, clock=T0) as h:
         now = T0 + HOUR
-        bump = Bump("new_checkout_flow", "production", FLOW_PATH, 25, 50, "half", False)
-        me = Signature(ACTIONS_BOT.name, ACTIONS_BOT.email, now)
-        h.emulator.faults.fail(PUT_CONTENTS, 502, times=1)
-        h.emulator.faults.before_call(
-            PUT_CONTENTS,
-            lambda: h.emulator.push_files(
-                REPO,
-                "main",
-                {FLOW_PATH: flow_at(50, now)},
-                message=commit_message(bump, "production", "test-job"),
-                author=me,
-            ),
-            nth=2,
-        )
+
+        def lands_anyway():
+            repo = h.emulator.repo(REPO)
+            [mine] = [
+                sha
+                for sha, c in repo.git.store.commits.items()
+                if "Flagbot-Job: test-job" in c.message
+            ]
+            repo.git.refs["refs/heads/main"] = mine
+
+        # A faulted call changes nothing, so the landing is staged before the job's next look.
+        h.emulator.faults.fail(PATCH_REF, 502, times=1)
+        h.emulator.faults.before_call(GET_REF, lands_anyway, nth=2)
         start = h.head()
         h.emulator.calls.reset()
-        report = h.run(now, job_id="test-job")
+        report = h.run(now, job_id="test-job", connection=h.connection(retries=0))
         [result] = report.results
         assert report.ok and result.outcome == "bumped"
         [c] = h.commits_since(start)
-        assert result.commit_sha == c.sha and result.html_url.endswith(f"/commit/{c.sha}")
-        assert h.emulator.calls.stats()[PUT_CONTENTS]["statuses"] == {"502": 1, "409": 1}
+        assert result.commit_sha == c.sha == report.commit_sha
+        assert h.emulator.calls.stats()[PATCH_REF]["statuses"] == {"502": 1}  # not tried again
+        assert h.file(FLOW_PATH) == flow_at(50, now).encode()
 
 
 def test_injected_server_errors_and_rate_limits_are_survived(tmp_path):
@@ -333,8 +336,8 @@ def test_injected_server_errors_and_rate_limits_are_survived(tmp_path):
         faults = h.emulator.faults
         faults.fail(LIST_COMMITS, 503, times=1)
         faults.too_many_requests(LIST_COMMITS, retry_after=0, times=1)
-        faults.fail(PUT_CONTENTS, 502, times=2)
-        faults.secondary_rate_limit(PUT_CONTENTS, retry_after=0, times=1)
+        faults.fail(POST_TREE, 502, times=2)
+        faults.secondary_rate_limit(POST_TREE, retry_after=0, times=1)
         start = h.head()
         report = h.run(T0 + HOUR)
         assert report.ok, report.results
@@ -342,18 +345,19 @@ def test_injected_server_errors_and_rate_limits_are_survived(tmp_path):
         assert c.title == "rollout: new_checkout_flow 5% → 25% (early)"
         stats = h.emulator.calls.stats()
         assert stats[LIST_COMMITS]["statuses"] == {"503": 1, "429": 1, "200": 1}
-        assert stats[PUT_CONTENTS]["statuses"] == {"502": 2, "403": 1, "200": 1}
+        assert stats[POST_TREE]["statuses"] == {"502": 2, "403": 1, "201": 1}
 
 
 def test_a_github_outage_fails_the_run_without_crashing_it(tmp_path):
     files = {FLOW_PATH: flow_at(25, T0), "flags/other.yaml": flow_at(25, T0)}
     with harness({**files, ".github/flagbot.yml": POLICY}, tmp_path, clock=T0) as h:
-        h.emulator.faults.fail(PUT_CONTENTS, 502, times=None)
+        h.emulator.faults.fail(PATCH_REF, 502, times=None)
         start = h.head()
         report = h.run(T0 + HOUR, connection=h.connection(retries=1))
         assert not report.ok
         assert [r.outcome for r in report.results] == ["failed", "failed"]  # both were tried
-        assert "not written after 3 attempts: gave up after retries" in report.results[0].detail
+        assert "not written after 3 attempts" in report.results[0].detail
+        assert h.emulator.calls.count("PATCH") == 3  # three attempts (a PATCH is not retried)
         assert h.commits_since(start) == []
 
 
@@ -379,7 +383,7 @@ def test_dry_run_reads_but_never_writes(tmp_path):
         report = h.run(T0 + HOUR, dry_run=True)
         assert [r.outcome for r in report.results] == ["would-bump"]
         assert h.commits_since(start) == []
-        assert h.emulator.calls.count("PUT") == 0
+        assert h.emulator.calls.count("POST") == h.emulator.calls.count("PATCH") == 0
 
 
 def test_committer_is_configurable(github):
@@ -421,28 +425,60 @@ def test_plan_asks_github_when_the_checkout_has_no_history(github, monkeypatch, 
 
 
 def test_a_refusal_that_is_not_a_race_fails_fast_with_what_to_do(tmp_path):
-    # A branch rule answering 409 though nothing moved: re-deciding would not help.
+    # A branch rule answering 422 though nothing moved: re-deciding would not help.
     files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
     with harness(files, tmp_path, clock=T0) as h:
         h.emulator.faults.fail(
-            PUT_CONTENTS, 409, times=None, message="Changes must be made through a pull request."
+            PATCH_REF,
+            422,
+            times=None,
+            message="Protected branch update failed for refs/heads/main.",
         )
         h.emulator.calls.reset()
         report = h.run(T0 + HOUR)
         [result] = report.results
         assert not report.ok and result.outcome == "failed"
-        assert "refused the write though the file had not changed" in result.detail
+        assert "refused to move the branch though it had not moved" in result.detail
         assert "GitHub App token" in result.detail
-        assert h.emulator.calls.count("PUT") == 1
+        assert h.emulator.calls.count("PATCH") == 1
 
 
 def test_a_write_refused_for_lack_of_permission_says_what_to_grant(tmp_path):
     files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
     with harness(files, tmp_path, clock=T0) as h:
         h.emulator.faults.fail(
-            PUT_CONTENTS, 403, times=None, message="Resource not accessible by integration"
+            POST_TREE, 403, times=None, message="Resource not accessible by integration"
         )
         [result] = h.run(T0 + HOUR).results
         assert result.outcome == "failed"
         assert "HTTP 403: Resource not accessible by integration" in result.detail
         assert "permissions: contents: write" in result.detail
+
+
+def test_a_commit_that_landed_unseen_with_a_merge_on_top_counts_once(tmp_path):
+    """The branch moved to the job's commit but the answer was lost, and a person's merge landed
+    on top before the job looked again: the job finds its commit among the head's ancestors."""
+    files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
+    with harness(files, tmp_path, clock=T0) as h:
+        now = T0 + HOUR
+
+        def lands_then_a_merge():
+            repo = h.emulator.repo(REPO)
+            [mine] = [
+                sha
+                for sha, c in repo.git.store.commits.items()
+                if "Flagbot-Job: test-job" in c.message
+            ]
+            repo.git.refs["refs/heads/main"] = mine
+            h.push({"flags/other.yaml": "name: Other\n"}, now, "Add other (#7)")
+
+        h.emulator.faults.fail(PATCH_REF, 502, times=1)
+        h.emulator.faults.before_call(GET_REF, lands_then_a_merge, nth=2)
+        start = h.head()
+        report = h.run(now, job_id="test-job", connection=h.connection(retries=0))
+        [result] = report.results
+        assert report.ok and result.outcome == "bumped"
+        mine, person = h.commits_since(start)
+        assert result.commit_sha == mine.sha and person.title == "Add other (#7)"
+        assert h.emulator.calls.count("GET", "/repos/{owner}/{repo}/compare/{basehead}") == 1
+        assert h.file(FLOW_PATH) == flow_at(50, now).encode()

@@ -31,7 +31,8 @@ def test_every_15_minutes_off_the_hour_and_by_hand():
 def test_one_run_at_a_time_queued_not_cancelled_with_write_access():
     data = load()
     assert data["concurrency"]["cancel-in-progress"] is False
-    assert data["permissions"] == {"contents": "write"}
+    # contents to commit; checks and statuses for `check:` guards, read only
+    assert data["permissions"] == {"contents": "write", "checks": "read", "statuses": "read"}
 
 
 def test_actions_and_python_are_pinned():
