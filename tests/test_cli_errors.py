@@ -19,6 +19,7 @@ import pytest
         (["plan"], "flagbot plan: no flags/ folder in"),
         (["changes", "--base", "main"], "flagbot changes: not a git work tree"),
         (["rollout", "--write-pause", "-1"], "'-1' is not a number of seconds (0 or more)"),
+        (["guard", "some_flag"], "flagbot guard: no flags/ folder in"),
         (["serve", "--port", "99999"], "argument --port: '99999' is not a port number"),
         (["emulator", "--seed", "/nonexistent.yaml"], "--seed /nonexistent.yaml: no such file"),
         (["emulator", "--seed", "s.yaml", "--port", "x"], "'x' is not a port number"),
