@@ -23,6 +23,8 @@ COMMANDS: tuple[str, ...] = (
     "rollout",
     "guard",
     "serve",
+    "sweep",
+    "redeliver",
     "replay",
     "demo",
     "emulator",

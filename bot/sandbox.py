@@ -7,7 +7,8 @@ emulator. The service acts as the seed's first GitHub App.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,8 +55,9 @@ async def sandbox(
     secret: str = SECRET,
     channel_env: Mapping[str, str] | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
-    announce_grace: float = 60.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> AsyncIterator[Sandbox]:
+    """`sleep`: how the service waits between retries (tests pass one that does not)."""
     emulator = seed if isinstance(seed, Emulator) else Emulator.from_seed(dict(seed))
     if not emulator.private_keys:
         raise ValueError("the seed needs an app with a private key for flagbot to act as")
@@ -68,9 +70,8 @@ async def sandbox(
             private_key=key,
             channel_env=dict(channel_env or {}),
             retry=retry,
-            announce_grace=announce_grace,
         )
-        app = make_app(config)
+        app = make_app(config, Service(config, clock=emulator.clock.now, sleep=sleep))
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -47,7 +47,6 @@ def run(args: argparse.Namespace) -> int:
     from bot.local.git import Git, GitError
     from bot.local.pull import read_pull
     from bot.local.render import is_rejection, render_json, render_text
-    from bot.policy.assess import assess
     from bot.policy.decision import decide
 
     try:
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except GitError as exc:
         print(f"flagbot changes: {exc}", file=sys.stderr)
         return 2
-    inp = assess(pull.context)
+    inp = pull.inp
     decision = decide(inp)
     render = render_json if args.format == "json" else render_text
     print(render(pull, inp, decision))

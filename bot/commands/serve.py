@@ -32,7 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "environment: FLAGBOT_WEBHOOK_SECRET (required); GITHUB_APP_ID with "
         "GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH, or GITHUB_TOKEN; GITHUB_API_URL "
-        "(default https://api.github.com); FLAGBOT_LOG_FORMAT (json or text); the channel "
+        "(default https://api.github.com); FLAGBOT_SWEEP_INTERVAL (default 10m, 0 = off); "
+        "FLAGBOT_DRAIN_TIMEOUT (default 25s); FLAGBOT_LOG_FORMAT (json or text); the channel "
         "variables named in .github/flagbot.yml. README: Configuration reference"
     )
 
@@ -43,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     import aiohttp
-    from aiohttp import web
 
     from bot import logs
     from bot.service.app import make_app
@@ -84,9 +84,14 @@ def run(args: argparse.Namespace) -> int:
     )
     log = logging.getLogger("flagbot.service")
     mode = f"GitHub App {config.app_id}" if config.app_id else "token"
-    host, port = sock.getsockname()[:2]
-    log.info("flagbot serve: %s against %s, listening on %s:%s", mode, config.api_url, host, port)
-    web.run_app(make_app(config), sock=sock, print=None, access_log=None)
+    log.info("flagbot serve: %s against %s", mode, config.api_url)
+    from bot.service.shutdown import serve_until_signalled
+
+    asyncio.run(
+        serve_until_signalled(
+            make_app(config), sock, lambda msg: log.info("flagbot serve: %s", msg)
+        )
+    )
     return 0
 
 

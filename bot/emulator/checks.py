@@ -147,11 +147,7 @@ def create_check_run(
     )
     annotations = _apply(world, run, body)  # validates before anything is stored
     if suite is None:
-        head_branch = next((b for b in repo.git.branches() if repo.git.branch(b) == head_sha), None)
-        suite = CheckSuite(
-            world.state.ids.next("check_suite"), head_sha, head_branch, app.id, now, now
-        )
-        repo.check_suites[suite.id] = suite
+        suite = _new_suite(world, repo, app.id, head_sha)
         run.suite_id = suite.id
     suite.updated_at = now
     run.annotations.extend(annotations)
@@ -160,7 +156,56 @@ def create_check_run(
         _emit(world, repo, run, "created", sender)
         if run.status == "completed":
             _emit(world, repo, run, "completed", sender)
+    _maybe_completed(world, repo, suite, sender)
     return run
+
+
+def _new_suite(world: World, repo: Repo, app_id: int, head_sha: str) -> CheckSuite:
+    now = world.clock.now()
+    head_branch = next((b for b in repo.git.branches() if repo.git.branch(b) == head_sha), None)
+    suite = CheckSuite(world.state.ids.next("check_suite"), head_sha, head_branch, app_id, now, now)
+    repo.check_suites[suite.id] = suite
+    return suite
+
+
+def suites_requested(world: World, repo: Repo, head_sha: str, sender: User) -> None:
+    """A push: GitHub creates a check suite on the new head for each App installed on the
+    repository with the checks permission, and asks each (`check_suite` `requested`)."""
+    for app in list(world.state.apps.values()):
+        if app.permissions.get("checks") not in ("read", "write"):
+            continue
+        if world.state.installation_for(repo, app.id) is None:
+            continue
+        if any(s.app_id == app.id and s.head_sha == head_sha for s in repo.check_suites.values()):
+            continue
+        suite = _new_suite(world, repo, app.id, head_sha)
+        _emit_suite(world, repo, suite, "requested", sender)
+
+
+def rerequest_suite(world: World, repo: Repo, suite: CheckSuite, sender: User) -> None:
+    """GitHub's "Re-run all checks": the owning App hears `check_suite` `rerequested`."""
+    suite.completed_sent = False
+    _emit_suite(world, repo, suite, "rerequested", sender)
+
+
+def _maybe_completed(world: World, repo: Repo, suite: CheckSuite, sender: User) -> None:
+    """Every run of the suite completed: `check_suite` `completed`, once per completion."""
+    runs = [r for r in repo.check_runs.values() if r.suite_id == suite.id]
+    if runs and all(r.status == "completed" for r in runs):
+        if not suite.completed_sent:
+            suite.completed_sent = True
+            _emit_suite(world, repo, suite, "completed", sender)
+    else:
+        suite.completed_sent = False
+
+
+def _emit_suite(world: World, repo: Repo, suite: CheckSuite, action: str, sender: User) -> None:
+    world.emit(
+        "check_suite",
+        action,
+        repo,
+        lambda ctx: hooks.check_suite(ctx, repo, suite, action, sender),
+    )
 
 
 def update_check_run(
@@ -183,9 +228,11 @@ def update_check_run(
         )
         raise
     run.annotations.extend(annotations)
-    repo.check_suites[run.suite_id].updated_at = world.clock.now()
+    suite = repo.check_suites[run.suite_id]
+    suite.updated_at = world.clock.now()
     if world.options.check_run_lifecycle_events and run.status == "completed" and not was_completed:
         _emit(world, repo, run, "completed", sender)
+    _maybe_completed(world, repo, suite, sender)
     return run
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.emulator import checks
 from bot.emulator.clock import parse_time
 from bot.emulator.errors import validation_failed
 from bot.emulator.git import ZERO_SHA, Signature
@@ -48,11 +49,17 @@ def push(
     now = world.clock.now()
     repo.pushed_at = repo.updated_at = now
     after = new or ZERO_SHA
-    world.emit(
-        "push", None, repo, lambda ctx: hooks.push(ctx, repo, ref, before, after, forced, sender)
-    )
+    if ref.startswith(("refs/heads/", "refs/tags/")):  # GitHub sends no push for other refs
+        world.emit(
+            "push",
+            None,
+            repo,
+            lambda ctx: hooks.push(ctx, repo, ref, before, after, forced, sender),
+        )
     if ref.startswith("refs/heads/"):
         _branch_moved(world, repo, ref.removeprefix("refs/heads/"), new, sender)
+        if new is not None and new != before:
+            checks.suites_requested(world, repo, new, sender)
 
 
 def _branch_moved(world: World, repo: Repo, branch: str, new: str | None, sender: User) -> None:

@@ -182,6 +182,7 @@ class CheckSuite:
     app_id: int
     created_at: datetime
     updated_at: datetime
+    completed_sent: bool = False  # `check_suite` `completed` went out for this completion
 
 
 @dataclass

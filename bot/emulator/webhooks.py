@@ -149,6 +149,8 @@ class Webhooks:
             if not hook.wants(event.name):
                 continue
             if hook.app_id is None:
+                if event.name == "check_suite" and event.action != "completed":
+                    continue  # requested and rerequested go to the App that owns the suite
                 covered = hook.repos is None or event.repo.full_name.lower() in {
                     r.lower() for r in hook.repos
                 }

@@ -29,6 +29,9 @@ class Options:
     # rate-limit budget per identity per hour
     rate_limit: int = 5000
     unauthenticated_rate_limit: int = 60
+    # seconds every API call over HTTP takes before it is served (GitHub's round trip, for
+    # benchmarks); faults' latency adds to it
+    latency: float = 0.0
 
 
 class Event:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -37,11 +39,14 @@ class GitHubClient(GitHubAPI):
         policy: RetryPolicy = DEFAULT_POLICY,
         calls: Counter[str] | None = None,
         observe: Observer | None = None,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(
             session, USER_AGENT, oauth_token=oauth_token, cache=cache, base_url=base_url
         )
         self.policy = policy
+        self._date: str | None = None
+        self._pause = pause  # injected, so tests never wait through real backoff
         self.calls: Counter[str] = calls if calls is not None else Counter()
         self.observe = observe
 
@@ -67,7 +72,18 @@ class GitHubClient(GitHubAPI):
                 self.calls["304"] += 1
             if self.observe:
                 self.observe(status, resp_headers, _as_app(headers))
+            self._date = resp_headers.get("date") or self._date
             return status, resp_headers, data
+
+    def server_time(self) -> datetime | None:
+        """GitHub's time at its latest answer (its `Date` header): flagbot compares GitHub's
+        timestamps against GitHub's clock, never its own."""
+        if not self._date:
+            return None
+        try:
+            return parsedate_to_datetime(self._date)
+        except (TypeError, ValueError):
+            return None
 
     async def handle_rate_limit_error(
         self, *, method: str, url: str, exception: HTTPException, attempt: int
@@ -88,7 +104,7 @@ class GitHubClient(GitHubAPI):
         return True
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await self._pause(seconds)
 
 
 def _as_app(headers: Mapping[str, str]) -> bool:

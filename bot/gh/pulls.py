@@ -10,16 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from gidgethub import BadRequest
 from gidgethub.abc import GitHubAPI
 
+from bot.flags.location import FLAGS_DIR, is_flag_path
 from bot.gh.errors import NotOurs
+from bot.plan.facts import (
+    ANNOUNCE,
+    CLAIMS,
+    CheckState,
+    Ledger,
+    claim_ref,
+    claims_prefix,
+)
+from bot.plan.reads import Pull
 from bot.policy.assess import ChangedFile
+from bot.policy.decision import PullRequestFacts
 from bot.policy.reviews import Review
 from bot.service.report import CHECK_NAME, CheckOutput
 
@@ -35,15 +47,50 @@ class MergeResult:
 
 
 class RepoGateway:
-    def __init__(self, gh: GitHubAPI, repo: str, token: str, caches: Any) -> None:
+    """`PullReads`, `LedgerReads` and the writes a plan's actions need, for one repository."""
+
+    def __init__(
+        self, gh: GitHubAPI, repo: str, token: str, caches: Any, bot_login: str = ""
+    ) -> None:
         self.gh = gh
         self.repo = repo
         self.token = token
         self.caches = caches
+        self.bot_login = bot_login
+        self.checks_allowed = True  # token mode: commit statuses instead of check runs
+        # claims by pull request as read, then as this gateway (one reconcile) changed them
+        self._claims: dict[int, dict[str, str]] = {}
+
+    def now(self) -> datetime | None:
+        """GitHub's time at its latest answer, if known."""
+        server_time = getattr(self.gh, "server_time", None)
+        return server_time() if server_time else None
 
     # Reading -----------------------------------------------------------------------------------
 
-    async def pull(self, number: int) -> dict[str, Any]:
+    async def pull(self, number: int) -> Pull:
+        data = await self.pull_data(number)
+        merged_by = (data.get("merged_by") or {}).get("login", "")
+        facts = PullRequestFacts(
+            number=int(data["number"]),
+            author=(data.get("user") or {}).get("login", ""),
+            head_sha=data["head"]["sha"],
+            base_sha=data["base"]["sha"],
+            base_ref=data["base"]["ref"],
+            title=data.get("title") or "",
+            body=data.get("body") or "",
+            state=data["state"],
+            merged=bool(data.get("merged")),
+            draft=bool(data.get("draft")),
+            mergeable=data.get("mergeable"),
+            merged_by_bot=bool(merged_by) and merged_by.lower() == self.bot_login.lower(),
+            url=data.get("html_url") or "",
+        )
+        labels = frozenset(lb.get("name", "") for lb in data.get("labels") or ())
+        merged_at = _time(data["merged_at"]) if data.get("merged_at") else None
+        return Pull(facts, data.get("merge_commit_sha") or "", labels, merged_at)
+
+    async def pull_data(self, number: int) -> dict[str, Any]:
         """The pull request; `NotOurs` when GitHub does not show it to this token."""
         try:
             return await self.gh.getitem(
@@ -53,6 +100,23 @@ class RepoGateway:
             if exc.status_code == 404:
                 raise NotOurs("GitHub has no such pull request (404)") from None
             raise
+
+    async def default_branch(self) -> str:
+        """The repository's default branch (a conditional read: 304 while unchanged)."""
+        try:
+            data = await self.gh.getitem(f"/repos/{self.repo}", oauth_token=self.token)
+        except BadRequest as exc:
+            if exc.status_code == 404:
+                raise NotOurs(f"GitHub has no repository {self.repo} (404)") from None
+            raise
+        return data.get("default_branch") or "main"
+
+    async def branch_tip(self, branch: str) -> str:
+        """The commit a branch points at (conditional: 304 while it has not moved)."""
+        data = await self.gh.getitem(
+            f"/repos/{self.repo}/git/ref/heads/{quote(branch)}", oauth_token=self.token
+        )
+        return data["object"]["sha"]
 
     async def open_pulls(self, base: str | None = None) -> list[dict[str, Any]]:
         """Open pull requests into `base` (into any branch when None)."""
@@ -76,23 +140,26 @@ class RepoGateway:
             ChangedFile(
                 f["filename"], f["status"], f.get("previous_filename"), f.get("sha"), f.get("patch")
             )
-            async for f in self.gh.getiter(
-                f"/repos/{self.repo}/pulls/{number}/files?per_page={PER_PAGE}",
-                oauth_token=self.token,
-            )
+            for f in await self._pull_list(number, "files")
         ]
         return tuple(out), len(out) >= 3000
 
     async def reviews(self, number: int) -> tuple[Review, ...]:
-        return tuple(
-            [
-                Review.from_github(r)
-                async for r in self.gh.getiter(
-                    f"/repos/{self.repo}/pulls/{number}/reviews?per_page={PER_PAGE}",
+        return tuple(Review.from_github(r) for r in await self._pull_list(number, "reviews"))
+
+    async def _pull_list(self, number: int, what: str) -> list[dict[str, Any]]:
+        try:
+            return [
+                item
+                async for item in self.gh.getiter(
+                    f"/repos/{self.repo}/pulls/{number}/{what}?per_page={PER_PAGE}",
                     oauth_token=self.token,
                 )
             ]
-        )
+        except BadRequest as exc:
+            if exc.status_code == 404:
+                raise NotOurs("GitHub has no such pull request (404)") from None
+            raise
 
     async def file_at(self, path: str, sha: str) -> bytes | None:
         """A file's bytes at a commit, or None where it does not exist. Cached by (path, sha):
@@ -121,6 +188,108 @@ class RepoGateway:
             content = base64.b64decode(blob.get("content") or "")
         cache[key] = content
         return content
+
+    async def contents(
+        self, sha: str, paths: Sequence[str], blob_ids: Mapping[str, str] | None = None
+    ) -> dict[str, bytes]:
+        """Files at a commit: by blob id when known (the pull request's file list gives the
+        head's), else ids from one tree listing of the commit (cached), else one by one."""
+        if not paths:
+            return {}
+        ids = dict(blob_ids or {})
+        if any(p not in ids for p in paths):
+            tree = await self.blobs(sha)
+            if tree is None:  # truncated listing: ask for each file
+                found = await asyncio.gather(
+                    *(self.blob(ids[p]) if p in ids else self.file_at(p, sha) for p in paths)
+                )
+                return {p: c for p, c in zip(paths, found, strict=True) if c is not None}
+            ids = {**tree, **ids}
+        present = [p for p in paths if p in ids]
+        found = await asyncio.gather(*(self.blob(ids[p]) for p in present))
+        return dict(zip(present, found, strict=True))
+
+    async def flag_modes(self, sha: str) -> dict[str, str] | None:
+        return await self.modes_under(sha, FLAGS_DIR)
+
+    async def flag_paths(self, sha: str) -> tuple[str, ...] | None:
+        tree = await self.blobs(sha)
+        return None if tree is None else tuple(p for p in tree if is_flag_path(p))
+
+    async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
+        """flagbot's check runs and claims on the head: two conditional reads (304 when
+        nothing changed), fewer where this process knows the answer from its own writes
+        (`fresh`: ask GitHub anyway)."""
+        pr = pull.facts
+        runs, claims = await asyncio.gather(
+            self.check_runs(pr.head_sha, fresh=fresh), self.claims(pr)
+        )
+        newest = runs[-1] if runs else None
+        check = None
+        if newest is not None:
+            out = newest.get("output") or {}
+            check = CheckState(
+                int(newest["id"]),
+                newest.get("status") or "",
+                newest.get("conclusion"),
+                out.get("title") or "",
+                out.get("summary") or "",
+                newest.get("external_id") or "",
+            )
+        started = [r["started_at"] for r in runs if r.get("started_at")]
+        claims, announced = claims
+        return Ledger(
+            check=check,
+            first_checked=_time(min(started)) if started else None,
+            claims=claims,
+            labels=pull.labels,
+            announced=announced,
+        )
+
+    async def prepare(self, number: int) -> None:
+        """Read what needs only the number (the pull request's claims), with the first round."""
+        refs = await self.gh.getitem(
+            f"/repos/{self.repo}/git/matching-refs/{claims_prefix(number)}",
+            oauth_token=self.token,
+        )
+        self._claims[number] = {
+            r.get("ref", ""): (r.get("object") or {}).get("sha", "") for r in refs
+        }
+
+    async def claims(self, pr: PullRequestFacts) -> tuple[frozenset[str], bool]:
+        """Which claims exist for the head, and whether the announcement is complete (its
+        claim moved off the head): one matching-refs listing for the pull request."""
+        targets = self._claims.get(pr.number)
+        if targets is None:  # read once per reconcile; this gateway's own writes update it
+            await self.prepare(pr.number)
+            targets = self._claims[pr.number]
+        found = frozenset(w for w in CLAIMS if claim_ref(pr.number, pr.head_sha, w) in targets)
+        done = targets.get(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha)
+        return found, done != pr.head_sha
+
+    async def unfinished_announcements(self) -> list[int]:
+        """Pull requests whose announcement was claimed and never completed (the claim still
+        points at the head it names): one listing for the whole repository."""
+        refs = await self.gh.getitem(
+            f"/repos/{self.repo}/git/matching-refs/flagbot/", oauth_token=self.token
+        )
+        found = []
+        for r in refs:
+            parts = r.get("ref", "").split("/")  # refs/flagbot/<pr>/<head>/announce
+            if len(parts) != 5 or parts[4] != ANNOUNCE or not parts[2].isdigit():
+                continue
+            if (r.get("object") or {}).get("sha") == parts[3]:
+                found.append(int(parts[2]))
+        return found
+
+    async def finish_claim(self, ref: str, sha: str) -> None:
+        """Move a claim to `sha` (the completion marker)."""
+        await self.gh.patch(
+            f"/repos/{self.repo}/git/{ref}",
+            data={"sha": sha, "force": True},
+            oauth_token=self.token,
+        )
+        self._own_claim(ref, sha)
 
     async def blobs(self, commit: str) -> dict[str, str] | None:
         """Path -> blob id of every file at a commit (one call, cached: a commit never
@@ -219,33 +388,34 @@ class RepoGateway:
         for key in [k for k in list(cache) if k[0].lower().startswith(prefix)]:
             cache.pop(key, None)
 
-    async def comments(self, number: int) -> list[dict[str, Any]]:
-        return [
-            c
-            async for c in self.gh.getiter(
-                f"/repos/{self.repo}/issues/{number}/comments?per_page={PER_PAGE}",
-                oauth_token=self.token,
-            )
-        ]
-
     # Reporting ---------------------------------------------------------------------------------
 
-    async def check_run(self, head_sha: str) -> dict[str, Any] | None:
-        """flagbot's newest check run on the commit, if any."""
+    async def check_runs(self, head_sha: str, *, fresh: bool = False) -> list[dict[str, Any]]:
+        """flagbot's check runs on the commit, oldest first (the first one starts the
+        approval clock; the newest is what reviewers see). Empty in token mode. Remembered
+        per commit with this process's own writes applied, so a run it just wrote is not
+        read back (`fresh`: ask GitHub anyway)."""
+        if not self.checks_allowed:
+            return []
         key = (self.repo, head_sha)
         known = self.caches.check_runs.get(key)
-        if known is not None:
-            return known
+        if known is not None and not fresh:
+            return list(known)
         data = await self.gh.getitem(
             f"/repos/{self.repo}/commits/{head_sha}/check-runs?check_name={CHECK_NAME}"
-            f"&filter=latest&per_page={PER_PAGE}",
+            f"&filter=all&per_page={PER_PAGE}",
             oauth_token=self.token,
         )
         runs = sorted(data.get("check_runs", ()), key=lambda r: r["id"])
-        return runs[-1] if runs else None
+        self.caches.check_runs[key] = runs
+        return list(runs)
 
     async def write_check(
-        self, head_sha: str, existing: dict[str, Any] | None, output: CheckOutput
+        self,
+        head_sha: str,
+        existing: int | None,
+        output: CheckOutput,
+        external_id: str = "",
     ) -> dict[str, Any]:
         """Create or update flagbot's check run in place; annotations go in GitHub-sized
         batches (the first with the write, later ones appended by further updates)."""
@@ -262,6 +432,8 @@ class RepoGateway:
         }
         if output.conclusion:
             body["conclusion"] = output.conclusion
+        if external_id:
+            body["external_id"] = external_id
         if existing is None:
             run = await self.gh.post(
                 f"/repos/{self.repo}/check-runs", data=body, oauth_token=self.token
@@ -269,7 +441,7 @@ class RepoGateway:
         else:
             body.pop("head_sha")
             run = await self.gh.patch(
-                f"/repos/{self.repo}/check-runs/{existing['id']}", data=body, oauth_token=self.token
+                f"/repos/{self.repo}/check-runs/{existing}", data=body, oauth_token=self.token
             )
         for batch in batches[1:]:
             await self.gh.patch(
@@ -277,7 +449,9 @@ class RepoGateway:
                 data={"output": {**body["output"], "annotations": batch}},
                 oauth_token=self.token,
             )
-        self.caches.check_runs[(self.repo, head_sha)] = run
+        key = (self.repo, head_sha)
+        known = [r for r in self.caches.check_runs.get(key) or () if r["id"] != run["id"]]
+        self.caches.check_runs[key] = sorted([*known, run], key=lambda r: r["id"])
         return run
 
     async def write_status(self, head_sha: str, output: CheckOutput) -> None:
@@ -315,6 +489,38 @@ class RepoGateway:
             bool(data.get("merged")), 200, data.get("sha", ""), data.get("message", "")
         )
 
+    async def claim(self, ref: str, sha: str) -> bool:
+        """Create `ref`; False when it exists already (GitHub answers 422): someone else won."""
+        try:
+            await self.gh.post(
+                f"/repos/{self.repo}/git/refs",
+                data={"ref": ref, "sha": sha},
+                oauth_token=self.token,
+            )
+        except BadRequest as exc:
+            if exc.status_code == 422:
+                return False
+            raise
+        self._own_claim(ref, sha)
+        return True
+
+    def _own_claim(self, ref: str, sha: str) -> None:
+        number = int(ref.split("/")[2])  # refs/flagbot/<pr>/<head>/<what>
+        if number in self._claims:
+            self._claims[number][ref] = sha
+
+    async def add_label(self, number: int, name: str) -> None:
+        await self.gh.post(
+            f"/repos/{self.repo}/issues/{number}/labels",
+            data={"labels": [name]},
+            oauth_token=self.token,
+        )
+
+    async def close(self, number: int) -> None:
+        await self.gh.patch(
+            f"/repos/{self.repo}/pulls/{number}", data={"state": "closed"}, oauth_token=self.token
+        )
+
     async def comment(self, number: int, body: str) -> dict[str, Any]:
         return await self.gh.post(
             f"/repos/{self.repo}/issues/{number}/comments",
@@ -343,9 +549,5 @@ async def once(cache: Any, key: Any, fetch: Any) -> Any:
         raise
 
 
-def has_marker(comments: Sequence[dict[str, Any]], marker: str, login: str | None) -> bool:
-    return any(
-        marker in (c.get("body") or "")
-        and (login is None or (c.get("user") or {}).get("login", "").lower() == login.lower())
-        for c in comments
-    )
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

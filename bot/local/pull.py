@@ -1,24 +1,28 @@
-"""Two refs of a local checkout -> the `PullContext` the bot would build for their pull request.
+"""Two refs of a local checkout -> the decision input the bot would build for their pull request.
 
-The same shape the service reads from GitHub, so `assess` and `decide` run unchanged:
+The local checkout implements the same narrow reads as the GitHub adapter (`PullReads`), and
+the bot's own `read_input` turns them into the decision's input, so `assess` and `decide` run
+exactly as in the service:
 - the changed files are GitHub's pull-request diff: merge base of BASE and HEAD -> HEAD;
 - the old side of each flag file is read at that merge base, the new side at HEAD;
 - `.github/flagbot.yml` and CODEOWNERS are read at BASE's tip (the pull request's base
   commit), never from the branch, so a branch cannot grant itself approval here either;
-- there are no reviews yet; the author is `git config user.name` (or the head commit's
-  author) and the title is the head commit's subject.
+- there are no reviews yet and no team is asked about; the author is `git config user.name`
+  (or the head commit's author) and the title is the head commit's subject.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.flags.location import FLAGS_DIR, is_flag_path
 from bot.local.git import Git, GitError
-from bot.policy.assess import PullContext, wanted_contents
-from bot.policy.codeowners import CODEOWNERS_LOCATIONS, locate
-from bot.policy.config import POLICY_PATH
-from bot.policy.decision import PullRequestFacts
+from bot.plan.reads import Pull, read_input
+from bot.policy.assess import ChangedFile
+from bot.policy.decision import DecisionInput, PullRequestFacts
+from bot.policy.reviews import Review
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +32,53 @@ class LocalPull:
     merge_base: str  # where the diff starts
     head_ref: str
     head_sha: str
-    context: PullContext
+    inp: DecisionInput
+
+
+@dataclass(frozen=True, slots=True)
+class LocalReads:
+    """`PullReads` over a local checkout: the would-be pull request from `base` to `head`."""
+
+    git: Git
+    base_ref: str
+    base_sha: str
+    head_sha: str
+    start: str  # the merge base
+
+    async def pull(self, number: int) -> Pull:
+        author = self.git.config("user.name") or self.git.commit_field(self.head_sha, "%an")
+        facts = PullRequestFacts(
+            number=number,
+            author=author,
+            head_sha=self.head_sha,
+            base_sha=self.base_sha,
+            base_ref=self.base_ref,
+            title=self.git.commit_field(self.head_sha, "%s"),
+        )
+        return Pull(facts)
+
+    async def files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
+        return tuple(self.git.changed_files(self.start, self.head_sha)), False
+
+    async def reviews(self, number: int) -> tuple[Review, ...]:
+        return ()
+
+    async def contents(
+        self, sha: str, paths: Sequence[str], blob_ids: Mapping[str, str] | None = None
+    ) -> dict[str, bytes]:
+        return self.git.read_blobs(sha, list(paths)) if paths else {}
+
+    async def flag_modes(self, sha: str) -> dict[str, str] | None:
+        return self.git.modes(sha, FLAGS_DIR)
+
+    async def flag_paths(self, sha: str) -> tuple[str, ...] | None:
+        return tuple(p for p in self.git.list_files(sha, FLAGS_DIR) if is_flag_path(p))
+
+    async def merge_base(self, base: str, head: str) -> str:
+        return self.start
+
+    async def is_member(self, team: str, login: str) -> bool:
+        return False  # nobody has reviewed yet
 
 
 def read_pull(git: Git, base_ref: str, head_ref: str) -> LocalPull:
@@ -40,28 +90,6 @@ def read_pull(git: Git, base_ref: str, head_ref: str) -> LocalPull:
             f"{base_ref} and {head_ref} share no history, so GitHub could not open a pull "
             "request between them; branch from the base first"
         )
-    files = tuple(git.changed_files(merge_base, head_sha))
-    at_base, at_head = wanted_contents(files)
-    policy_side = git.read_blobs(base_sha, (POLICY_PATH, *CODEOWNERS_LOCATIONS))
-    where = locate(policy_side.__contains__)
-    author = git.config("user.name") or git.commit_field(head_sha, "%an")
-    pr = PullRequestFacts(
-        number=0,
-        author=author,
-        head_sha=head_sha,
-        base_sha=base_sha,
-        base_ref=base_ref,
-        title=git.commit_field(head_sha, "%s"),
-    )
-    context = PullContext(
-        pr=pr,
-        files=files,
-        base_files=git.read_blobs(merge_base, at_base),
-        head_files=git.read_blobs(head_sha, at_head),
-        policy_file=policy_side.get(POLICY_PATH),
-        codeowners=(where, policy_side[where]) if where else None,
-        reviews=(),
-        head_flag_paths=tuple(p for p in git.list_files(head_sha, FLAGS_DIR) if is_flag_path(p)),
-        head_modes=git.modes(head_sha, FLAGS_DIR),
-    )
-    return LocalPull(base_ref, base_sha, merge_base, head_ref, head_sha, context)
+    reads = LocalReads(git, base_ref, base_sha, head_sha, merge_base)
+    _, inp = asyncio.run(read_input(reads, 0))
+    return LocalPull(base_ref, base_sha, merge_base, head_ref, head_sha, inp)

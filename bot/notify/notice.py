@@ -169,3 +169,37 @@ def _jsonable(value: Any) -> Any:
     if value.__class__.__name__ == "_Missing":
         return None
     return value
+
+
+def approval_expired(
+    changes: Sequence[ChangeRequest],
+    *,
+    repository: str,
+    pull_number: int,
+    pull_url: str | None,
+    waited: str,
+    missing: Sequence[str],
+    closed: bool,
+    expired_at: datetime,
+) -> Notice:
+    what = ", ".join(f"{c.change_type} {c.key} ({c.environment})" for c in changes) or "a change"
+    outcome = "closed" if closed else "failed its flagbot check"
+    return Notice(
+        event="flag_change_expired",
+        subject=f"[{repository}] flag change expired: {what}",
+        text=f"{what} from pull request #{pull_number} waited {waited} for "
+        f"{', '.join(missing) or 'approval'} and {outcome}.",
+        records=tuple(
+            {
+                "flag_key": c.key,
+                "change_type": c.change_type,
+                "requested_by": c.requested_by,
+                "environment": c.environment,
+                "applied": False,
+                "expired_at": expired_at.isoformat(),
+            }
+            for c in changes
+        ),
+        link=pull_url,
+        extra={"repository": repository, "pull_request": pull_number},
+    )

@@ -19,6 +19,7 @@ from bot.flags.plan import read_every, read_stages
 from bot.policy.model import (
     CHANGE_TYPES,
     DEFAULT_ROLES,
+    ApprovalTimeout,
     Channel,
     Policy,
     RequirementRule,
@@ -32,8 +33,10 @@ from bot.yamlsafe import Path, load_mapping
 POLICY_PATH = ".github/flagbot.yml"
 POLICY_FIELDS = (
     "roles", "require", "merge_method", "notify_on_complete", "notifications", "rollout",
-    "default_environment", "environments",
+    "default_environment", "environments", "approval",
 )  # fmt: skip
+APPROVAL_FIELDS = ("remind_after", "expire_after", "on_expire")
+ON_EXPIRE = ("fail", "close")
 REQUIRE_FIELDS = ("default", "environments", "change_types", "rules")
 REQUIRE_RULE_FIELDS = ("name", "when", "roles")
 WHEN_FIELDS = ("environment", "change_type", "enabled")
@@ -109,6 +112,7 @@ class _PolicyReader:
         notify = f.boolean(m.get("notify_on_complete", True), ("notify_on_complete",))
         channels = self.read_channels(m["notifications"]) if "notifications" in m else ()
         rollout = self.read_rollout(m["rollout"]) if "rollout" in m else RolloutDefaults()
+        approval = self.read_approval(m["approval"]) if "approval" in m else ApprovalTimeout()
         if not f.ok:
             return None
         return Policy(
@@ -120,6 +124,7 @@ class _PolicyReader:
             notify_on_complete=notify,  # type: ignore[arg-type]
             channels=channels,
             rollout=rollout,  # type: ignore[arg-type]
+            approval=approval,  # type: ignore[arg-type]
         )
 
     # -- roles and environments -------------------------------------------------------------
@@ -454,6 +459,37 @@ class _PolicyReader:
         if stages is None or every is None or guard is None:
             return None
         return RolloutDefaults(stages, every, guard)
+
+    def read_approval(self, value: Any) -> ApprovalTimeout | None:
+        f = self.f
+        where: Path = ("approval",)
+        m = f.mapping(value, where)
+        if m is None:
+            return None
+        f.known_keys(m, where, APPROVAL_FIELDS)
+        d = ApprovalTimeout()
+        remind = (
+            read_every(f, m["remind_after"], (*where, "remind_after"))
+            if "remind_after" in m
+            else d.remind_after
+        )
+        expire = (
+            read_every(f, m["expire_after"], (*where, "expire_after"))
+            if "expire_after" in m
+            else d.expire_after
+        )
+        on_expire = f.choice(m.get("on_expire", d.on_expire), (*where, "on_expire"), ON_EXPIRE)
+        if remind is None or expire is None or on_expire is None:
+            return None
+        if remind >= expire:
+            f.error(
+                (*where, "remind_after"),
+                "approval.remind_after must be shorter than approval.expire_after, or the "
+                "reminder would come after the pull request expired",
+                "out-of-range",
+            )
+            return None
+        return ApprovalTimeout(remind, expire, on_expire)  # type: ignore[arg-type]
 
 
 def _a(word: str) -> str:

@@ -66,6 +66,20 @@ class RolloutDefaults:
     guard: Guard = NO_GUARD  # for every staged flag whose file has no rollout.guard
 
 
+OnExpire = Literal["fail", "close"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalTimeout:
+    """How long a pull request may wait for approvals on one head commit (`approval:`):
+    remind once after `remind_after`, expire once after `expire_after` (fail its check run, or
+    also close it). The defaults are litestar-flags' declared 72 h manager-approval timeout."""
+
+    remind_after: timedelta = timedelta(hours=24)
+    expire_after: timedelta = timedelta(hours=72)
+    on_expire: OnExpire = "fail"
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     roles: dict[str, tuple[str, ...]]  # role -> owners ("@org/team", "@user", e-mail)
@@ -76,6 +90,7 @@ class Policy:
     notify_on_complete: bool = True
     channels: tuple[Channel, ...] = ()
     rollout: RolloutDefaults = field(default_factory=RolloutDefaults)
+    approval: ApprovalTimeout = field(default_factory=ApprovalTimeout)
 
     def required_roles(
         self, environment: str, change_type: ChangeType, enabled_after: bool | None

@@ -22,4 +22,5 @@ class Caches:
     memberships: TTLCache[Any, Any] = field(
         default_factory=lambda: TTLCache(maxsize=8192, ttl=MEMBERSHIP_TTL)
     )
+    # flagbot's check runs per commit, with its own writes applied (sweeps read them fresh)
     check_runs: LRUCache[Any, Any] = field(default_factory=lambda: LRUCache(maxsize=4096))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,8 @@ from bot.gh.retry import DEFAULT_POLICY, RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_MAX_BODY = 5 * 1024 * 1024  # GitHub caps payloads at 25 MB; flag events are ~30 KB
+DEFAULT_SWEEP_INTERVAL = "10m"
+DEFAULT_DRAIN_TIMEOUT = 25.0  # seconds; Kubernetes' default grace period is 30
 
 
 class ConfigError(Exception):
@@ -28,15 +31,20 @@ class ServiceConfig:
     workers: int = 8
     channel_env: Mapping[str, str] | None = None  # where channel URLs are looked up
     retry: RetryPolicy = DEFAULT_POLICY
-    announce_grace: float = 60.0  # see Reconciler.announce_grace
     ready_backlog: int = 5000  # /readyz fails above this backlog
     key_variable: str = "GITHUB_APP_PRIVATE_KEY"  # where the key came from, for messages
+    sweep_interval: float = 0.0  # seconds between sweeps inside serve; 0: none (not even at
+    # start-up). FLAGBOT_SWEEP_INTERVAL, default 10m.
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT  # FLAGBOT_DRAIN_TIMEOUT
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceConfig:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, webhooks: bool = True
+    ) -> ServiceConfig:
+        """`webhooks=False` for commands that receive none (`flagbot sweep`): no secret."""
         env = os.environ if env is None else env
         secret = env.get("FLAGBOT_WEBHOOK_SECRET", "")
-        if not secret:
+        if not secret and webhooks:
             raise ConfigError(
                 "FLAGBOT_WEBHOOK_SECRET is not set: flagbot refuses to accept unsigned webhooks. "
                 "Set it to the secret configured on the GitHub App or webhook."
@@ -68,7 +76,11 @@ class ServiceConfig:
         max_body = _positive(env, "FLAGBOT_MAX_BODY", DEFAULT_MAX_BODY)
         workers = _positive(env, "FLAGBOT_WORKERS", 8)
         ready_backlog = _positive(env, "FLAGBOT_READY_BACKLOG", 5000)
+        sweep_every = _seconds(env, "FLAGBOT_SWEEP_INTERVAL", DEFAULT_SWEEP_INTERVAL)
+        drain = _seconds(env, "FLAGBOT_DRAIN_TIMEOUT", f"{DEFAULT_DRAIN_TIMEOUT:g}s")
         return cls(
+            sweep_interval=sweep_every,
+            drain_timeout=drain,
             webhook_secret=secret,
             api_url=(env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
             token=None if app_id else token,
@@ -95,3 +107,20 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{name}={raw!r} is not a whole number above 0: set it to e.g. {default}")
     return value
+
+
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
+
+
+def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    """A duration setting: `10m`, `1h30m`, `25s`, `90` (seconds) or `0` (off)."""
+    text = (env.get(name) or default).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        raise ConfigError(f"{name}={text!r} is not a duration: write e.g. 10m, 1h, 30s or 0")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds

@@ -24,6 +24,7 @@ class Work:
     number: int
     installation_id: int | None
     fresh: bool = False  # a re-requested check: start a new check run
+    recover: bool = False  # a sweep: also finish an announcement whose claimant crashed
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from bot import logs
 from bot.notify.channels import Delivery
 from bot.service.events import ROUTED_EVENTS
 from bot.service.health import Readiness, api_problem
+from bot.service.intake import Accepted
 from bot.service.metrics import Metrics
 from bot.service.reconcile import Outcome
 
@@ -107,9 +108,10 @@ class Instruments:
         )
 
     @contextmanager
-    def routing(self, delivery_id: str, event: str, size: int) -> Iterator[dict[str, Any]]:
+    def routing(self, delivery: Accepted) -> Iterator[dict[str, Any]]:
         """Around routing one acknowledged delivery: its lines carry its id and event; the
         access line at the end says what it was about and what came of it."""
+        delivery_id, event, size = delivery.delivery_id, delivery.event, len(delivery.body)
         with logs.bound(delivery=delivery_id, event=event, api_calls=logs.Spent()) as fields:
             fields["outcome"] = "ignored"
             try:
@@ -174,6 +176,12 @@ class Instruments:
                 delivery.detail,
                 extra={"fields": {"channel": delivery.channel}},
             )
+
+
+@contextmanager
+def unwatched(key: Hashable) -> Iterator[Reconcile]:
+    """No instruments (a work queue outside a service)."""
+    yield Reconcile({})
 
 
 def repository_name(payload: Any) -> str | None:

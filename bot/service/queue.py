@@ -49,6 +49,10 @@ class KeyedQueue:
         """Wait until nothing is queued or running (tests, graceful shutdown)."""
         await self._idle.wait()
 
+    def keys(self) -> set[Hashable]:
+        """Every key waiting or being worked on."""
+        return self._queued | self._running
+
     @property
     def pending(self) -> int:
         return len(self._queued) + len(self._running)

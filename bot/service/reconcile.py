@@ -1,10 +1,10 @@
-"""Reconcile one pull request: read its state from GitHub, decide, act. Level-triggered.
+"""Reconcile one pull request: read facts, decide, plan, carry the plan out. Level-triggered.
 
 Whatever event arrived, the whole state is read again, so redelivered, duplicated, reordered or
-lost deliveries do no harm. The only writes are the check run (when its content changes), the
-merge (guarded by the evaluated head `sha`, so a push between decision and merge makes GitHub
-refuse it and the pull request is decided again) and the announcement after a merge this
-process made.
+lost deliveries do no harm. What to do is `bot.plan.plan`'s; this module only carries actions
+out against GitHub and the channels. After a merge (or a merge refused, or a claim lost) the
+pull request is read and planned again, so what follows a merge - the announcement, its
+recovery after a lost answer, another replica's race - is one path.
 """
 
 from __future__ import annotations
@@ -14,44 +14,36 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from cachetools import LRUCache
 
-from bot.flags.filemode import KINDS
-from bot.flags.location import FLAGS_DIR, is_flag_path
-from bot.gh.pulls import RepoGateway, has_marker
+from bot.gh.pulls import RepoGateway
 from bot.logs import annotate
 from bot.notify.channels import Delivery, notify_all
-from bot.notify.notice import change_applied
-from bot.policy.assess import (
-    PullContext,
-    assess,
-    old_versions,
-    paths_after,
-    wanted_contents,
+from bot.plan.actions import (
+    Action,
+    Announce,
+    Claim,
+    Close,
+    Comment,
+    Label,
+    Merge,
+    Notify,
+    WriteCheck,
 )
-from bot.policy.codeowners import CODEOWNERS_LOCATIONS
-from bot.policy.config import POLICY_PATH
-from bot.policy.decision import (
-    Decision,
-    DecisionInput,
-    PullRequestFacts,
-    decide,
-    membership_questions,
-)
-from bot.service.report import (
-    COMMENT_MARKER,
-    CheckOutput,
-    check_output,
-    completion_comment,
-    merge_message,
-    merge_title,
-)
+from bot.plan.facts import ANNOUNCED, CLAIMS, Facts, MergeRefusal, claim_ref
+from bot.plan.plan import plan
+from bot.plan.reads import read_facts
+from bot.plan.timeout import next_deadline
+from bot.policy.decision import Decision, DecisionInput, decide
+from bot.service.report import check_output, completion_comment
 
 log = logging.getLogger(__name__)
 
 GatewayFactory = Callable[[str, int | None], Awaitable[RepoGateway]]
+Clock = Callable[[], datetime]
+MAX_ROUNDS = 4  # read-plan-act rounds in one reconcile: merge, then announce, and a retry
+BASE_MODIFIED = "base branch was modified"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,20 +55,24 @@ class Outcome:
     wrote_check: bool = False
     merge_status: int | None = None  # 200 merged, 405/409 refused
     notified: bool = False
-    retry: bool = False  # the head moved under us: decide again
+    retry: bool = False  # the head or base moved under us: decide again
+    actions: tuple[str, ...] = ()  # what was carried out, by action type
+    wake_at: datetime | None = None  # when the approval clock next wants a reconcile
+    merge_sha: str = ""  # the merge commit GitHub just reported (within a reconcile)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
 class Reconciler:
     gateway_for: GatewayFactory
-    bot_login: str
     channel_env: Mapping[str, str] = field(default_factory=dict)
     checks_allowed: bool = True  # False in token mode: GitHub lets only Apps write check runs
-    # A merge younger than this is being announced by whoever merged it (maybe another
-    # replica); only older unannounced merges are announced here (crash recovery).
-    announce_grace: float = 60.0
-    # Pull requests this process merged (and announced): final, so later events need no reads.
-    merged: LRUCache[tuple[str, int], bool] = field(default_factory=lambda: LRUCache(4096))
+    clock: Clock = utcnow  # when GitHub's answers carry no time
+    # Pull requests merged and announced: final, so later events need no reads.
+    final: LRUCache[tuple[str, int], bool] = field(default_factory=lambda: LRUCache(4096))
     # The teams among each open pull request's code owners, as last decided: who to re-decide
     # when a team's members change (a pull request missing here is re-decided too).
     owner_teams: LRUCache[tuple[str, int], frozenset[str]] = field(
@@ -85,255 +81,171 @@ class Reconciler:
     on_notice: Callable[[Delivery], None] = lambda delivery: None  # metrics and logs
 
     async def reconcile(
-        self, repo: str, number: int, installation_id: int | None = None, *, fresh: bool = False
+        self,
+        repo: str,
+        number: int,
+        installation_id: int | None = None,
+        *,
+        fresh: bool = False,
+        recover: bool = False,
     ) -> Outcome:
-        if (repo, number) in self.merged:
+        if (repo, number) in self.final:
             return Outcome(number, None)
         gw = await self.gateway_for(repo, installation_id)
-        pull = await gw.pull(number)
-        if pull["state"] == "closed" and not pull.get("merged"):
-            return Outcome(number, None)  # closed pull requests are left alone
-        merged_by = (pull.get("merged_by") or {}).get("login", "")
-        if (
-            pull.get("merged")
-            and merged_by.lower() == self.bot_login.lower()
-            and _since_merge(pull) < self.announce_grace
-        ):
-            return Outcome(number, None)  # just merged by flagbot: whoever merged announces
-        inp = await self._read(gw, pull)
-        decision = decide(inp)
-        if decision.should_merge:
-            inp = await self._recheck_members(gw, inp)
-            decision = decide(inp)
-        annotate(step=decision.step)  # the lines logged from here on name the step
-        head = inp.pr.head_sha
-        if decision.step == "done" and pull.get("merged"):
-            if inp.pr.merged_by_bot:
-                return Outcome(number, decision)
-            # A person merged it around flagbot: say so where reviewers look.
-            output = check_output(decision, inp.changes, ())
-            return Outcome(number, decision, wrote_check=await self._report(gw, head, output))
-        if decision.step == "notify":
-            notified = await self._announce(gw, inp, decision, pull.get("merge_commit_sha") or "")
-            return Outcome(number, decision, notified=notified)
-        if decision.should_merge:
-            return await self._merge(gw, inp, decision)
-        output = check_output(decision, inp.changes, inp.problems)
-        wrote = await self._report(gw, head, output, new_run=fresh)
-        return Outcome(number, decision, wrote_check=wrote)
-
-    # Reading -----------------------------------------------------------------------------------
-
-    async def _read(self, gw: RepoGateway, pull: Mapping[str, Any]) -> DecisionInput:
-        number = pull["number"]
-        base_sha, head_sha = pull["base"]["sha"], pull["head"]["sha"]
-        facts = PullRequestFacts(
-            number=number,
-            author=(pull.get("user") or {}).get("login", ""),
-            head_sha=head_sha,
-            base_sha=base_sha,
-            base_ref=pull["base"]["ref"],
-            title=pull.get("title") or "",
-            body=pull.get("body") or "",
-            state=pull["state"],
-            merged=bool(pull.get("merged")),
-            draft=bool(pull.get("draft")),
-            mergeable=pull.get("mergeable"),
-            merged_by_bot=(
-                (pull.get("merged_by") or {}).get("login", "").lower() == self.bot_login.lower()
-            ),
-            url=pull.get("html_url") or "",
-        )
-        (files, truncated), modes = await asyncio.gather(
-            gw.files(number), gw.modes_under(head_sha, FLAGS_DIR)
-        )
-        # only regular files are read: a submodule has no blob, a symlink is refused anyway
-        _, head_paths = wanted_contents(files)
-        head_paths = [p for p in head_paths if modes is not None and modes.get(p) not in KINDS]
-        head_blobs = {f.path: f.sha for f in files if f.sha}
-
-        async def at_base(paths: list[str]) -> dict[str, bytes]:
-            """Files at the base commit (the policy): ids from one tree listing, bytes by blob
-            id (cached across commits, since unchanged files keep their id)."""
-            tree = await gw.blobs(base_sha)
-            if tree is None:  # truncated listing: ask for each file
-                found = await asyncio.gather(*(gw.file_at(p, base_sha) for p in paths))
-                return {p: c for p, c in zip(paths, found, strict=True) if c is not None}
-            present = [p for p in paths if p in tree]
-            found = await asyncio.gather(*(gw.blob(tree[p]) for p in present))
-            return dict(zip(present, found, strict=True))
-
-        async def at_head(paths: list[str]) -> dict[str, bytes]:
-            async def one(path: str) -> bytes | None:
-                sha = head_blobs.get(path)
-                return await gw.blob(sha) if sha else await gw.file_at(path, head_sha)
-
-            found = await asyncio.gather(*(one(p) for p in paths))
-            return {p: c for p, c in zip(paths, found, strict=True) if c is not None}
-
-        async def notified() -> bool:
-            if not facts.merged:
-                return False
-            return has_marker(await gw.comments(number), COMMENT_MARKER, self.bot_login)
-
-        async def at_merge_base(head: dict[str, bytes]) -> dict[str, bytes]:
-            """The old side of each flag file: the pull request's patch reversed onto the new
-            side; read from the merge base only when GitHub sent no usable patch."""
-            old, missing = old_versions(files, head)
-            if missing:
-                start = await gw.merge_base(base_sha, head_sha)
-                found = await asyncio.gather(*(gw.file_at(p, start) for p in missing))
-                old.update({p: c for p, c in zip(missing, found, strict=True) if c is not None})
-            return old
-
-        policy_paths = [POLICY_PATH, *CODEOWNERS_LOCATIONS]
-        reviews, policy_files, head, done, tree = await asyncio.gather(
-            gw.reviews(number),
-            at_base(policy_paths),
-            at_head(head_paths),
-            notified(),
-            gw.blobs(base_sha),
-        )
-        base = await at_merge_base(head)
-        owners_path = next((p for p in CODEOWNERS_LOCATIONS if p in policy_files), None)
-        flag_paths = paths_after(tuple(p for p in tree if is_flag_path(p)), files) if tree else None
-        ctx = PullContext(
-            pr=replace(facts, notified=done),
-            files=files,
-            base_files=base,
-            head_files=head,
-            policy_file=policy_files.get(POLICY_PATH),
-            codeowners=(owners_path, policy_files[owners_path]) if owners_path else None,
-            reviews=reviews,
-            head_flag_paths=flag_paths,
-            files_truncated=truncated,
-            head_modes=modes,
-        )
-        inp = assess(ctx)
-        self.owner_teams[(gw.repo, number)] = frozenset(
-            o.lower() for owners in inp.owners.values() for o in owners or () if "/" in o
-        )
-        questions = sorted(membership_questions(inp))
-        answers = await asyncio.gather(*(gw.is_member(t, u) for t, u in questions))
-        return replace(inp, memberships=dict(zip(questions, answers, strict=True)))
-
-    async def _recheck_members(self, gw: RepoGateway, inp: DecisionInput) -> DecisionInput:
-        """A merge never rests on a cached "is a member": someone may have left the team and
-        the webhook gone to another replica, or been lost. Each membership the approvals use
-        is asked again (unchanged, it is a 304 and costs nothing)."""
-        held = sorted(k for k, member in inp.memberships.items() if member)
-        answers = await asyncio.gather(*(gw.is_member(t, u, fresh=True) for t, u in held))
-        return replace(
-            inp, memberships={**inp.memberships, **dict(zip(held, answers, strict=True))}
-        )
-
-    # Writing -----------------------------------------------------------------------------------
-
-    async def _report(
-        self, gw: RepoGateway, head_sha: str, output: CheckOutput, *, new_run: bool = False
-    ) -> bool:
-        """Write the check run if what it says changed; True when a write happened. A re-run
-        someone asked for (`new_run`) gets a new check run, as GitHub expects of an App."""
-        if not self.checks_allowed:
-            await gw.write_status(head_sha, output)
-            return True
-        existing = None if new_run else await gw.check_run(head_sha)
-        if existing is not None and _same(existing, output):
-            return False
-        await gw.write_check(head_sha, existing, output)
-        return True
-
-    async def _merge(self, gw: RepoGateway, inp: DecisionInput, decision: Decision) -> Outcome:
-        pr = inp.pr
-        policy = inp.policy
-        assert policy is not None
-        title = merge_title(inp.changes, pr.number)
-        message = merge_message(
-            inp.changes, decision.approvers, title=pr.title, requested_by=pr.author
-        )
-        result = await gw.merge(
-            pr.number, sha=pr.head_sha, method=policy.merge_method, title=title, message=message
-        )
-        if result.status == 409:  # the head moved after we read it: decide again
-            return Outcome(pr.number, decision, merge_status=409, retry=True)
-        if not result.merged:
-            if (await gw.pull(pr.number)).get("merged"):  # another replica merged it first
-                return Outcome(pr.number, decision, merge_status=result.status)
-            refused = Decision(
-                "blocked",
-                "Approved, but GitHub refused the merge",
-                "action_required",
-                (f"GitHub answered {result.status}: {result.message}",),
-                decision.roles,
-                decision.approvers,
+        done: list[str] = []
+        held: set[str] = set()  # claims this reconcile made
+        outcome = Outcome(number, None)
+        refused: MergeRefusal | None = None
+        known: Facts | None = None  # what this reconcile knows without reading again
+        for _ in range(MAX_ROUNDS):
+            facts = known or await read_facts(
+                gw,
+                gw,
+                number,
+                now=None,
+                repository=repo,
+                checks_allowed=self.checks_allowed,
+                rerun=fresh,
+                recover=recover,
             )
-            await self._report(gw, pr.head_sha, check_output(refused, inp.changes, ()))
-            return Outcome(pr.number, refused, merge_status=result.status)
-        self.merged[(gw.repo, pr.number)] = True
-        merged = Decision("notify", "Merged", "success", (), decision.roles, decision.approvers)
-        notified = False
-        if policy.notify_on_complete:
-            notified = await self._announce(gw, inp, merged, result.sha)
-        else:
-            await self._report(gw, pr.head_sha, check_output(merged, inp.changes, ()))
-        return Outcome(pr.number, merged, merge_status=200, notified=notified)
+            # GitHub's clock where its answers say it (the approval clock is GitHub's too)
+            facts = replace(
+                facts, refused=refused, now=gw.now() or self.clock(), held=frozenset(held)
+            )
+            self.owner_teams[(repo, number)] = frozenset(
+                o.lower() for owners in facts.inp.owners.values() for o in owners or () if "/" in o
+            )
+            decision = decide(facts.inp)
+            if decision.should_merge:
+                facts = replace(facts, inp=await _recheck_members(gw, facts.inp))
+                decision = decide(facts.inp)
+            annotate(step=decision.step)  # the lines logged from here on name the step
+            actions = plan(decision, facts)
+            if decision.step == "closed":  # left alone
+                return Outcome(number, None)
+            outcome = replace(outcome, decision=decision, wake_at=next_deadline(decision, facts))
+            if not actions and decision.step in ("done", "closed"):
+                if facts.inp.pr.merged:
+                    self.final[(repo, number)] = True
+                return replace(outcome, actions=tuple(done))
+            again, refused, outcome = await self._carry_out(gw, facts, actions, outcome, done, held)
+            fresh = False
+            # GitHub said it merged, at which commit: announcing needs no new read.
+            known = _merged(facts, outcome.merge_sha, held) if outcome.merge_sha else None
+            outcome = replace(outcome, merge_sha="")
+            if not again:
+                return replace(outcome, actions=tuple(done))
+        return replace(outcome, retry=True, actions=tuple(done))
 
-    async def _announce(
-        self, gw: RepoGateway, inp: DecisionInput, decision: Decision, merge_sha: str
-    ) -> bool:
-        """The comment first (it marks the announcement as done, so it is never repeated),
-        then the channels; failures are added to the comment and the check run."""
-        pr = inp.pr
-        approvers = decision.approvers or _approvers_from_reviews(inp)
-        comment = await gw.comment(pr.number, completion_comment(inp.changes, approvers, merge_sha))
-        notice = change_applied(
-            inp.changes,
-            repository=gw.repo,
-            pull_number=pr.number,
-            pull_url=pr.url or None,
-            approvers=approvers,
-            merge_sha=merge_sha,
-            applied_at=datetime.now(UTC),
+    async def _carry_out(
+        self,
+        gw: RepoGateway,
+        facts: Facts,
+        actions: tuple[Action, ...],
+        outcome: Outcome,
+        done: list[str],
+        held: set[str],
+    ) -> tuple[bool, MergeRefusal | None, Outcome]:
+        """Carry the actions out in order. Returns (read and plan again?, the merge refusal
+        to plan with, outcome)."""
+        for action in actions:
+            done.append(type(action).__name__)
+            match action:
+                case WriteCheck():
+                    await self._write_check(gw, action)
+                    outcome = replace(outcome, wrote_check=True)
+                case Claim():
+                    if not await gw.claim(action.ref, action.sha):
+                        log.info("%s: %s is claimed by another process", gw.repo, action.ref)
+                        return False, None, outcome
+                    held.add(action.ref)
+                case Merge():
+                    result = await gw.merge(
+                        action.number,
+                        sha=action.sha,
+                        method=action.method,
+                        title=action.title,
+                        message=action.message,
+                    )
+                    outcome = replace(outcome, merge_status=result.status)
+                    if result.merged:  # plan again: announce the merge
+                        return True, None, replace(outcome, merge_sha=result.sha)
+                    if result.status == 409 or BASE_MODIFIED in result.message.lower():
+                        return True, None, outcome  # moved: decide again
+                    # Maybe merged after all (a lost answer, another replica): the next read
+                    # tells; if not, the plan reports the refusal.
+                    return True, MergeRefusal(result.status, result.message), outcome
+                case Announce():
+                    await self._announce(gw, facts, action)
+                    outcome = replace(outcome, notified=True)
+                    self.final[(gw.repo, action.number)] = True  # merged and announced
+                case Comment():
+                    await gw.comment(action.number, action.body)
+                case Label():
+                    await gw.add_label(action.number, action.name)
+                case Close():
+                    await gw.close(action.number)
+                case Notify():
+                    results = await notify_all(
+                        facts.inp.policy.channels if facts.inp.policy else (),
+                        action.notice,
+                        self.channel_env,
+                    )
+                    for r in results:
+                        self.on_notice(r)  # counted, and a failure logged
+        return False, None, outcome
+
+    async def _write_check(self, gw: RepoGateway, action: WriteCheck) -> None:
+        if not self.checks_allowed:
+            await gw.write_status(action.head_sha, action.output)
+            return
+        await gw.write_check(action.head_sha, action.run_id, action.output, action.external_id)
+
+    async def _announce(self, gw: RepoGateway, facts: Facts, action: Announce) -> None:
+        """The comment first, then the channels; failures are added to the comment and the
+        check run. The check run's completion marker goes last: a crash before it leaves a
+        claim without a marker, which a recovering sweep finishes."""
+        body = completion_comment(action.changes, action.approvers, action.merge_sha)
+        comment = await gw.comment(action.number, body)
+        channels = facts.inp.policy.channels if facts.inp.policy else ()
+        results = (
+            await notify_all(channels, action.notice, self.channel_env) if action.notice else []
         )
-        channels = inp.policy.channels if inp.policy else ()
-        results = await notify_all(channels, notice, self.channel_env)
-        for result in results:
-            self.on_notice(result)
+        for r in results:
+            self.on_notice(r)
         failed = [f"{r.channel} ({r.detail})" for r in results if not r.ok]
-        reasons: tuple[str, ...] = ()
         if failed:
             await gw.edit_comment(
-                comment["id"], completion_comment(inp.changes, approvers, merge_sha, failed)
+                comment["id"],
+                completion_comment(action.changes, action.approvers, action.merge_sha, failed),
             )
-            reasons = tuple(f"Notification failed: {f}" for f in failed)
-        done = Decision("done", "Merged", "success", reasons, decision.roles, approvers)
-        await self._report(gw, pr.head_sha, check_output(done, inp.changes, ()))
-        return True
+        reasons = tuple(f"Notification failed: {f}" for f in failed)
+        done = Decision("done", "Merged", "success", reasons, (), dict(action.approvers))
+        await self._write_check(
+            gw,
+            WriteCheck(
+                action.head_sha,
+                check_output(done, action.changes, ()),
+                action.run_id,
+                external_id=ANNOUNCED,
+            ),
+        )
+        await gw.finish_claim(action.ref, action.merge_sha or action.head_sha)
 
 
-def _since_merge(pull: Mapping[str, Any]) -> float:
-    """Seconds of GitHub activity since the merge: the pull request's last update minus its
-    merge time, both GitHub's timestamps (so a simulated or skewed local clock cannot matter)."""
-    merged, updated = pull.get("merged_at"), pull.get("updated_at")
-    if not merged or not updated:
-        return float("inf")
-    return (_parse_time(updated) - _parse_time(merged)).total_seconds()
+async def _recheck_members(gw: RepoGateway, inp: DecisionInput) -> DecisionInput:
+    """A merge never rests on a cached "is a member": someone may have left the team and the
+    webhook gone to another replica, or been lost. Each membership the approvals use is asked
+    again (unchanged, it is a 304 and costs nothing)."""
+    held = sorted(k for k, member in inp.memberships.items() if member)
+    answers = await asyncio.gather(*(gw.is_member(t, u, fresh=True) for t, u in held))
+    return replace(inp, memberships={**inp.memberships, **dict(zip(held, answers, strict=True))})
 
 
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _same(run: Mapping[str, Any], output: CheckOutput) -> bool:
-    current = run.get("output") or {}
-    return (
-        run.get("status") == output.status
-        and run.get("conclusion") == output.conclusion
-        and current.get("title") == output.title[:255]
-        and current.get("summary") == output.summary
-    )
-
-
-def _approvers_from_reviews(inp: DecisionInput) -> dict[str, str]:
-    """After a restart the merge's approvers are re-derived from the reviews on the head."""
-    return decide(replace(inp, pr=replace(inp.pr, merged=False, state="open"))).approvers
+def _merged(facts: Facts, merge_sha: str, held: set[str]) -> Facts:
+    """The facts after this reconcile's merge succeeded, as GitHub's answer and this
+    reconcile's own claims tell them."""
+    pr = replace(facts.inp.pr, merged=True, state="closed", merged_by_bot=True)
+    claims = {what for what in CLAIMS if claim_ref(pr.number, pr.head_sha, what) in held}
+    ledger = replace(facts.ledger, claims=facts.ledger.claims | claims)
+    return replace(facts, inp=replace(facts.inp, pr=pr), merge_sha=merge_sha, ledger=ledger)

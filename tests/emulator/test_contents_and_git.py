@@ -172,6 +172,26 @@ def test_ref_update_must_fast_forward_unless_forced(emulator: Emulator) -> None:
     assert e.value.status == 404
 
 
+def test_refs_outside_branches_are_atomic_claims_and_send_no_push(emulator: Emulator) -> None:
+    # flagbot's claims: any namespace under refs/, created once (a duplicate is 422), listed
+    # by prefix, moved by force; GitHub sends push events only for branches and tags.
+    app = emulator.as_app()
+    emulator.add_webhook("http://127.0.0.1:9/hook")  # recorded, never sent: not served
+    main = app.get(f"/repos/{REPO}/git/ref/heads/main")["object"]["sha"]
+    app.call("POST", f"/repos/{REPO}/git/refs", {"ref": "refs/heads/b", "sha": main})
+    pushes = len(emulator.webhooks.events("push"))
+    assert pushes == 1  # a branch: a push event
+    claim = "refs/flagbot/7/" + main + "/announce"
+    created = app.call("POST", f"/repos/{REPO}/git/refs", {"ref": claim, "sha": main})
+    assert (created["ref"], created["object"]["sha"]) == (claim, main)
+    with pytest.raises(ApiCallFailed) as e:
+        app.call("POST", f"/repos/{REPO}/git/refs", {"ref": claim, "sha": main})
+    assert (e.value.status, e.value.body["message"]) == (422, "Reference already exists")
+    assert [r["ref"] for r in app.get(f"/repos/{REPO}/git/matching-refs/flagbot/7/")] == [claim]
+    assert app.get(f"/repos/{REPO}/git/matching-refs/flagbot/8/") == []
+    assert len(emulator.webhooks.events("push")) == pushes
+
+
 def test_commits_listing_filters_by_path_newest_first(emulator: Emulator) -> None:
     emulator.clock.set("2030-01-01T00:00:00Z")
     shas = []

@@ -182,7 +182,8 @@ async def test_deliveries_are_kept_listed_and_redelivered() -> None:
             ) as r:
                 page = await r.json()
                 assert 'rel="next"' in r.headers["Link"]
-            assert [d["event"] for d in page] == ["pull_request", "push"]  # newest first
+            # newest first: the push also asked the App for checks (check_suite requested)
+            assert [d["event"] for d in page] == ["pull_request", "check_suite"]
             opened = page[0]
             async with http.get(
                 f"{server.url}/app/hook/deliveries/{opened['id']}", headers=headers
@@ -277,3 +278,34 @@ def test_drain_from_a_thread(emulator: Emulator, github_url: str) -> None:
     loop.call_soon_threadsafe(stop_box["stop"].set)
     thread.join()
     assert len(received) == 1 and json.loads(received[0])["ref"] == "refs/heads/t"
+
+
+async def test_check_suites_requested_on_push_completed_and_rerequested_for_the_app() -> None:
+    async with WebhookSink() as sink:
+        emulator = hooked_emulator(sink.url, app_hook=True)
+        async with emulator.serve():
+            emulator.person("dev").propose(REPO, {"a.txt": "a"}, branch="a", title="A")
+            head = emulator.repo(REPO).pulls[1].head_sha
+            app = emulator.as_app()
+            run = app.call("POST", f"/repos/{REPO}/check-runs", {"name": "x", "head_sha": head})
+            app.call(
+                "PATCH",
+                f"/repos/{REPO}/check-runs/{run['id']}",
+                {"conclusion": "success", "output": {"title": "ok", "summary": "ok"}},
+            )
+            suite = run["check_suite"]["id"]
+            emulator.person("dev").call("POST", f"/repos/{REPO}/check-suites/{suite}/rerequest")
+            await emulator.webhooks.drain()
+    suites = [(p["action"], p["check_suite"]) for h, _, p in sink.received
+              if h["X-GitHub-Event"] == "check_suite"]  # fmt: skip
+    assert [a for a, _ in suites] == ["requested", "requested", "completed", "rerequested"]
+    # one suite per pushed head (the branch, then its commit); the run joined the head's
+    assert suites[1][1]["head_sha"] == head and suites[1][1]["id"] == suite
+    assert suites[2][1]["conclusion"] == "success" and suites[3][1]["id"] == suite
+    assert all(s["app"]["id"] == APP_ID for _, s in suites)
+    schemas = webhooks()
+    if schemas is None:
+        pytest.skip("vendored octokit examples not found")
+    for h, _, p in sink.received:
+        if h["X-GitHub-Event"] == "check_suite":
+            assert schemas.check("check_suite", p) == []

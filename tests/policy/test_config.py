@@ -192,3 +192,30 @@ def test_webhook_channel_may_name_a_signing_secret_variable():
     assert problems == []
     [channel] = policy.channels
     assert channel.options == {"secret_env": "AUDIT_SECRET"}
+
+
+def test_approval_timeout_defaults_and_settings():
+    from bot.policy.model import ApprovalTimeout
+
+    assert good("roles: {manager: ['@a/m'], qa: ['@a/q']}\n").approval == ApprovalTimeout(
+        timedelta(hours=24), timedelta(hours=72), "fail"
+    )
+    policy = good(
+        "roles: {manager: ['@a/m'], qa: ['@a/q']}\n"
+        "approval: {remind_after: 2h, expire_after: 1d, on_expire: close}\n"
+    )
+    assert policy.approval == ApprovalTimeout(timedelta(hours=2), timedelta(days=1), "close")
+
+
+@pytest.mark.parametrize(
+    ("approval", "problem"),
+    [
+        ("{on_expire: delete}", "on_expire"),
+        ("{remind_after: 3d, expire_after: 1d}", "shorter than approval.expire_after"),
+        ("{remind_after: soon}", "not a duration"),
+        ("{remind_afer: 2h}", "remind_afer"),
+    ],
+)
+def test_bad_approval_settings(approval, problem):
+    found = messages(f"roles: {{manager: ['@a/m'], qa: ['@a/q']}}\napproval: {approval}\n")
+    assert any(problem in m for m in found), found

@@ -6,6 +6,7 @@ and `flags/` (except `new_checkout_flow.yaml`, which the tests create by pull re
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,12 +33,24 @@ def seed(files: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 @dataclass
+class Backoff:
+    """The service's sleep in tests: records each wait and does not wait."""
+
+    waits: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(0)
+
+
+@dataclass
 class Harness:
     stack: Sandbox
     slack: HttpReceiver
     audit: HttpReceiver
     mailbox: Mailbox
     prs: dict[str, int] = field(default_factory=dict)
+    backoff: Backoff = field(default_factory=Backoff)
 
     @property
     def emulator(self) -> Emulator:
@@ -110,8 +123,9 @@ async def harness(aiohttp_server) -> AsyncIterator[Harness]:
             "FLAGBOT_AUDIT_WEBHOOK_URL": str(audit_srv.make_url("/audit")),
             "FLAGBOT_SMTP_URL": smtp_url,
         }
-        async with sandbox(seed(), channel_env=env, retry=FAST_RETRY) as stack:
-            yield Harness(stack, slack, audit, box)
+        backoff = Backoff()
+        async with sandbox(seed(), channel_env=env, retry=FAST_RETRY, sleep=backoff) as stack:
+            yield Harness(stack, slack, audit, box, backoff=backoff)
 
 
 async def add_replica(h: Harness, aiohttp_server) -> str:

@@ -40,3 +40,20 @@ def test_app_mode_from_key_file(tmp_path):
 def test_incomplete_credentials(env, match):
     with pytest.raises(ConfigError, match=match):
         ServiceConfig.from_env({"FLAGBOT_WEBHOOK_SECRET": "s", **env})
+
+
+def test_sweep_interval_and_drain_timeout():
+    base = {"FLAGBOT_WEBHOOK_SECRET": "s", "GITHUB_TOKEN": "t"}
+    c = ServiceConfig.from_env(base)
+    assert (c.sweep_interval, c.drain_timeout) == (600.0, 25.0)
+    c = ServiceConfig.from_env(
+        {**base, "FLAGBOT_SWEEP_INTERVAL": "1h30m", "FLAGBOT_DRAIN_TIMEOUT": "40"}
+    )
+    assert (c.sweep_interval, c.drain_timeout) == (5400.0, 40.0)
+    assert ServiceConfig.from_env({**base, "FLAGBOT_SWEEP_INTERVAL": "0"}).sweep_interval == 0
+    with pytest.raises(ConfigError, match="FLAGBOT_SWEEP_INTERVAL='soon' is not a duration"):
+        ServiceConfig.from_env({**base, "FLAGBOT_SWEEP_INTERVAL": "soon"})
+
+
+def test_commands_without_webhooks_need_no_secret():
+    assert ServiceConfig.from_env({"GITHUB_TOKEN": "t"}, webhooks=False).token == "t"

@@ -103,6 +103,20 @@ async def test_rerequested_check_run_is_decided_again_on_a_new_run(harness):
     assert again["output"]["title"] == "Waiting for manager approval"
 
 
+async def test_re_run_all_checks_rerequests_the_suite_and_gets_a_new_run(harness):
+    h = harness
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
+    await h.settle()
+    first = h.check_run(n)
+    suite = first["check_suite"]["id"]
+    h.person("dev").call("POST", f"/repos/{REPO}/check-suites/{suite}/rerequest")
+    await h.settle()
+    assert [d.action for d in h.emulator.webhooks.events("check_suite")][-1] == "rerequested"
+    again = h.check_run(n)
+    assert again["id"] != first["id"]
+    assert again["output"]["title"] == "Waiting for manager approval"
+
+
 async def test_a_failing_channel_is_reported_and_the_merge_stands(harness):
     h = harness
     h.slack.status = 500

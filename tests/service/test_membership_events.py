@@ -4,9 +4,9 @@ import json
 
 from bot.gh.pulls import RepoGateway
 from bot.service import events
-from bot.service.app import parse_event
 from bot.service.caches import Caches
 from bot.service.intake import Accepted
+from bot.service.routing import parse_event
 
 
 async def route(payload: dict) -> list:

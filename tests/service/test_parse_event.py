@@ -3,8 +3,8 @@ from urllib.parse import urlencode
 import msgspec
 import pytest
 
-from bot.service.app import parse_event
 from bot.service.intake import Accepted
+from bot.service.routing import parse_event
 
 
 def delivery(body: bytes, content_type: str = "application/json") -> Accepted:

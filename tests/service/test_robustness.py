@@ -6,6 +6,7 @@ import asyncio
 import aiohttp
 
 from bot.emulator.testing import WebhookSink
+from bot.plan.facts import ANNOUNCE, CLAIM_LEASE, claim_ref
 from bot.service.report import COMMENT_MARKER
 from tests.service.conftest import NEW_FLAG, REPO, ROOT, add_replica
 
@@ -104,7 +105,6 @@ async def test_a_merge_whose_announcement_was_lost_is_announced_once(harness):
     # flagbot merged, then died before announcing: the next event recovers (after the
     # grace period in which the merging replica would still be announcing).
     h = harness
-    h.service.reconciler.announce_grace = 0.0
     n = await opened(h)
     with h.emulator.lock:
         for hook in h.emulator.state.hooks.values():
@@ -165,3 +165,68 @@ async def test_github_failing_beyond_the_clients_retries_is_retried_later(harnes
     await h.settle()
     assert h.pull(n)["merged"]
     assert len(announcements(h, n)) == 1
+
+
+async def test_a_lost_merge_answer_is_recognised_and_announced_once(harness):
+    # GitHub merged, but its answer never arrived: the client's retry gets 405. flagbot sees
+    # the pull request merged by itself at the sha it decided on, and announces it.
+    h = harness
+    n = await opened(h)
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    h.emulator.faults.before_call(
+        MERGE, lambda: h.emulator.as_app().merge(REPO, n, method="squash")
+    )
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    merges = [c for c in h.emulator.calls.calls() if c.route == MERGE.split(" ", 1)[1]]
+    assert [c.status for c in merges] == [405]
+    assert h.pull(n)["merged"]
+    assert len(announcements(h, n)) == 1 and len(h.slack.posts) == 1
+    assert (h.check_run(n)["output"]["title"], h.check_run(n)["conclusion"]) == (
+        "Merged",
+        "success",
+    )
+
+
+async def test_base_branch_modified_is_decided_again_and_merged(harness):
+    h = harness
+    n = await opened(h)
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    h.emulator.faults.fail(
+        MERGE, 405, times=1, message="Base branch was modified. Review and try the merge again."
+    )
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    assert h.pull(n)["merged"]
+    assert len(announcements(h, n)) == 1
+
+
+async def test_an_unfinished_claim_is_its_claimants_until_its_lease_runs_out(harness):
+    # Another replica merged and claimed the announcement (the ref exists, still on the head):
+    # while it may still be announcing, sweeps leave it alone; once the lease has run out by
+    # GitHub's clock, a sweep finishes it, once.
+    h = harness
+    n = await opened(h)
+    with h.emulator.lock:
+        for hook in h.emulator.state.hooks.values():
+            hook.active = False
+    h.person("mgr").approve(REPO, n)
+    h.person("qa").approve(REPO, n)
+    app = h.emulator.as_app()
+    app.merge(REPO, n, method="squash")
+    head = h.pull(n)["head"]["sha"]
+    app.call("POST", f"/repos/{REPO}/git/refs", {"ref": claim_ref(n, head, ANNOUNCE), "sha": head})
+    with h.emulator.lock:
+        for hook in h.emulator.state.hooks.values():
+            hook.active = True
+    report = await h.service.sweep()
+    await h.settle()
+    assert report.unfinished == 1 and announcements(h, n) == []
+    h.emulator.clock.advance(CLAIM_LEASE)
+    await h.service.sweep()
+    await h.settle()
+    await h.service.sweep()
+    await h.settle()
+    assert len(announcements(h, n)) == 1 and len(h.slack.posts) == 1

@@ -46,6 +46,7 @@ def test_serves_healthz_and_rejects_unsigned_deliveries(tmp_path):
             "GITHUB_APP_ID": str(APP_ID),
             "GITHUB_APP_PRIVATE_KEY_PATH": str(key),
             "GITHUB_API_URL": api,
+            "FLAGBOT_SWEEP_INTERVAL": "0",  # no start-up sweep: rejected deliveries call nothing
         }
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -183,8 +183,8 @@ def test_a_good_token_passes_the_checks(api):
     )
     try:
         assert proc.stderr is not None
-        first = proc.stderr.readline()
-        assert "listening on 127.0.0.1:" in first
+        lines = [proc.stderr.readline() for _ in range(3)]  # start, sweep, listening: any order
+        assert any(f"listening on http://127.0.0.1:{port}" in line for line in lines), lines
     finally:
         proc.terminate()
         proc.wait(timeout=HARNESS_TIMEOUT)

@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from typing import Any
 
 from bot.emulator.api.aliases import canonical, repository_links
@@ -81,10 +82,11 @@ class Dispatcher:
         if early is not None:
             return self._finish(req, early, started)
         assert route is not None and decision is not None
-        if decision.latency:
-            await asyncio.sleep(decision.latency)
+        delay = decision.latency + self.world.options.latency
+        if delay:
+            await asyncio.sleep(delay)
         served = self._serve(req, route, decision)
-        served.delay = decision.latency
+        served.delay = delay
         return self._finish(req, served, started)
 
     def handle(self, req: Request) -> Served:
@@ -179,6 +181,8 @@ class Dispatcher:
         served.headers.setdefault("X-GitHub-Api-Version-Selected", "2022-11-28")
         served.headers.setdefault("X-GitHub-Request-Id", uuid.uuid4().hex[:20].upper())
         served.headers.setdefault("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
+        # GitHub's time, as every GitHub response carries it: the emulator's clock
+        served.headers.setdefault("Date", format_datetime(self.world.clock.now(), usegmt=True))
         request_json: Any = None
         try:
             request_json = req.json()

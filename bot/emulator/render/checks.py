@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator.clock import iso
+from bot.emulator.git import ZERO_SHA
 from bot.emulator.render.core import Ctx, app, repository, user_by_login
 from bot.emulator.render.pulls import pull_minimal
 from bot.emulator.state import CheckRun, CheckSuite, CommitStatus, Repo, node_id
@@ -64,6 +65,27 @@ def check_run_webhook(ctx: Ctx, repo: Repo, run: CheckRun) -> dict[str, Any]:
     """A check run as `check_run` webhooks carry it: the suite is expanded."""
     out = check_run(ctx, repo, run)
     out["check_suite"] = check_suite(ctx, repo, repo.check_suites[run.suite_id])
+    return out
+
+
+def check_suite_webhook(ctx: Ctx, repo: Repo, suite: CheckSuite) -> dict[str, Any]:
+    """A check suite as `check_suite` webhooks carry it: with its head commit and run count."""
+    out = check_suite(ctx, repo, suite)
+    out["before"] = out["before"] or ZERO_SHA  # a root commit: GitHub's all-zero sha
+    out["app"]["description"] = out["app"]["description"] or ""  # GitHub: "" when none
+    c = repo.git.store.commit(suite.head_sha)
+    out["latest_check_runs_count"] = len(
+        {r.name for r in repo.check_runs.values() if r.suite_id == suite.id}
+    )
+    out["check_runs_url"] = ctx.api(f"/repos/{repo.full_name}/check-suites/{suite.id}/check-runs")
+    out["head_commit"] = {
+        "id": suite.head_sha,
+        "tree_id": c.tree,
+        "message": c.message,
+        "timestamp": iso(c.committer.when),
+        "author": {"name": c.author.name, "email": c.author.email},
+        "committer": {"name": c.committer.name, "email": c.committer.email},
+    }
     return out
 
 

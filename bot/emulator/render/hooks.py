@@ -1,5 +1,5 @@
-"""Webhook payloads: `push`, `pull_request`, `pull_request_review`, `check_run` and
-`membership`.
+"""Webhook payloads: `push`, `pull_request`, `pull_request_review`, `check_run`,
+`check_suite` and `membership`.
 
 Each builder returns the payload without `installation`; the dispatcher adds it for App
 webhooks, as GitHub does.
@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator.git import ZERO_SHA
-from bot.emulator.render.checks import check_run_webhook
+from bot.emulator.render.checks import check_run_webhook, check_suite_webhook
 from bot.emulator.render.core import Ctx, organization, repository, team, user
 from bot.emulator.render.pulls import pull_request as render_pull
 from bot.emulator.render.pulls import review as render_review
 from bot.emulator.render.pulls import simple_pull_request
-from bot.emulator.state import CheckRun, Org, PullRequest, Repo, Review, Team, User
+from bot.emulator.state import CheckRun, CheckSuite, Org, PullRequest, Repo, Review, Team, User
 
 MAX_PUSH_COMMITS = 20
 WEB_FLOW_EMAIL = "noreply@github.com"
@@ -113,6 +113,16 @@ def pull_request_review(
         "action": action,
         "review": render_review(ctx, repo, pr, r, webhook=True),
         "pull_request": simple_pull_request(ctx, repo, pr),
+        **envelope(ctx, repo, sender),
+    }
+
+
+def check_suite(
+    ctx: Ctx, repo: Repo, suite: CheckSuite, action: str, sender: User
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "check_suite": check_suite_webhook(ctx, repo, suite),
         **envelope(ctx, repo, sender),
     }
 

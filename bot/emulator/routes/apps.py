@@ -114,6 +114,9 @@ def _cursor_page(req: Request, items: list[Delivery]) -> Response:
     if req.query.get("redelivery") in ("true", "false"):
         wanted = req.query["redelivery"] == "true"
         items = [d for d in items if d.redelivery == wanted]
+    status = req.query.get("status")
+    if status in ("success", "failure"):  # by status_code: 200-399 is a success
+        items = [d for d in items if (200 <= (d.status_code or 0) < 400) == (status == "success")]
     cursor = req.query.get("cursor")
     if cursor:
         try:

@@ -102,6 +102,16 @@ def get_suite(world: World, req: Request) -> Response:
     return ok(check_suite(ctx(world, req), repo, suite))
 
 
+def rerequest_suite(world: World, req: Request) -> Response:
+    """GitHub's "Re-run all checks" for a suite: write access, like the button."""
+    repo, user = writable_repo(world, req, "checks")
+    suite = repo.check_suites.get(req.int_param("check_suite_id"))
+    if suite is None:
+        raise ApiError(404, "Not Found")
+    checks.rerequest_suite(world, repo, suite, user)
+    return ok({}, 201)
+
+
 def register(router: Router) -> None:
     r = "/repos/{owner}/{repo}"
     router.add("POST", r + "/check-runs", create_run)
@@ -110,5 +120,6 @@ def register(router: Router) -> None:
     router.add("GET", r + "/check-runs/{check_run_id}/annotations", list_annotations)
     router.add("POST", r + "/check-runs/{check_run_id}/rerequest", rerequest)
     router.add("GET", r + "/check-suites/{check_suite_id}", get_suite)
+    router.add("POST", r + "/check-suites/{check_suite_id}/rerequest", rerequest_suite)
     router.add("GET", r + "/commits/{ref}/check-runs", runs_for_ref)
     router.add("GET", r + "/commits/{ref}/check-suites", suites_for_ref)
