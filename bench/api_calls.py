@@ -3,8 +3,10 @@
 Open a pull request creating a flag, manager approval, QA validation, merge, announcement:
 counted from the emulator's call log for flagbot's own identity, with warm caches (one
 lifecycle runs first, so policy files, memberships and check-run lookups are warm where they
-can be). A 304 answer to a conditional request is free on GitHub and counted as free here.
-Goal: <= 15 charged calls.
+can be). People act at a human pace: the emulator's clock moves PACE (minutes) before each
+of them, and so does the clock the service's caches keep time by, so a minute-long cache has
+expired and GitHub's timestamps have changed as they would have. A 304 answer to a conditional
+request is free on GitHub and counted as free here. Goal: <= 12 charged calls.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ sys.path.insert(0, str(ROOT))
 from bot.emulator.emulator import Emulator  # noqa: E402
 from bot.emulator.seeds import REPO, acme_seed, repository_files  # noqa: E402
 from bot.sandbox import sandbox  # noqa: E402
+from bot.service.caches import Caches  # noqa: E402
 
 BOT = "flagbot[bot]"
-GOAL = 15
+GOAL = 12
+PACE = 7 * 60  # seconds between people, on the emulator's clock
 
 
 def seed() -> dict:
@@ -43,6 +47,7 @@ async def lifecycle(stack, key: str) -> dict[str, Counter]:
         return [c for c in em.calls.calls(transport=None)[mark:] if c.login == BOT]
 
     async def phase(name: str, action) -> None:
+        em.clock.advance(PACE)  # people act minutes apart
         mark = len(em.calls.calls(transport=None))
         action()
         await stack.settle()
@@ -89,6 +94,9 @@ async def main() -> int:
             "FLAGBOT_SMTP_URL": smtp_url,
         }
         async with sandbox(seed(), channel_env=env) as stack:
+            clock = stack.emulator.clock
+            owner = getattr(stack.service, "pool", stack.service)  # whoever holds the caches
+            owner.caches = Caches(timer=lambda: clock.now().timestamp())
             await lifecycle(stack, "warmup_flag")
             phases = await lifecycle(stack, "measured_flag")
     await runner.cleanup()
@@ -101,8 +109,11 @@ async def main() -> int:
         for call, n in sorted(counter.items()):
             print(f"    {n} x {call}")
     verdict = "meets" if total <= GOAL else "MISSES"
-    print(f"whole lifecycle: {total} charged REST calls (goal <= {GOAL}: {verdict})")
-    return 0
+    print(
+        f"whole lifecycle, people {PACE // 60} minutes apart: {total} charged REST calls "
+        f"(goal <= {GOAL}: {verdict})"
+    )
+    return 0 if total <= GOAL else 1
 
 
 if __name__ == "__main__":

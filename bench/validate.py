@@ -5,14 +5,22 @@ run (a) loading each with PyYAML's C loader and (b) `validate_snapshot` over all
 loading with positions, every flag rule, flagbot.yml, the cross-file checks). Prints the ratio
 b/a (goal: at most 2.0) and the peak memory of (b).
 
+Then the command end to end from disk, in paired rounds: (c) reading every file plainly and
+loading it with the C loader against (d) `flagbot validate` itself (finding and reading the
+files, validating, formatting); and the reading alone, plain `read_bytes` against the
+command's reader. Median ratio and spread over the rounds (goal d/c: at most 2.0).
+
     python bench/validate.py [--files N] [--repeat R]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import io
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -22,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.commands import validate as command
 from bot.validation import validate_snapshot
 
 POLICY = """\
@@ -118,6 +127,70 @@ def read(root: Path) -> dict[str, bytes]:
     }
 
 
+class Paired:
+    def __init__(self, report: str, met: bool) -> None:
+        self.report, self.met = report, met
+
+
+def median_spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    return f"{statistics.median(ordered):.2f} (spread {ordered[0]:.2f}-{ordered[-1]:.2f})"
+
+
+def from_disk(root: Path, rounds: int) -> Paired:
+    """Paired rounds over the files on disk: plain read + C loader vs the command."""
+    paths = [
+        p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).parts[0] == "flags"
+    ]
+
+    def plain_read() -> list[bytes]:
+        return [p.read_bytes() for p in paths]
+
+    def plain_load() -> None:
+        for data in plain_read():
+            yaml.load(data, Loader=yaml.CSafeLoader)
+
+    def run_command() -> None:
+        args = argparse.Namespace(paths=[], format="json")
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.chdir(root):
+            if command.run(args) != 0:
+                raise SystemExit("the generated repository did not validate")
+
+    def command_read() -> None:
+        command.read_snapshot(root)
+
+    run_command()  # warm the page cache and imports
+    plain_load()
+    whole, reads, times = [], [], {"c": [], "d": [], "read": [], "ours": []}
+    for _ in range(rounds):
+        c, d = timed(plain_load), timed(run_command)
+        r, o = timed(plain_read), timed(command_read)
+        whole.append(d / c)
+        reads.append(o / r)
+        for key, value in zip(times, (c, d, r, o), strict=True):
+            times[key].append(value)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    met = statistics.median(whole) <= 2.0
+    lines = [
+        f"from disk, {len(paths)} files, {rounds} paired rounds (medians):",
+        f"(c) plain read + CSafeLoader:  {med['c']:7.3f} s",
+        f"(d) flagbot validate (command): {med['d']:7.3f} s",
+        f"ratio d/c: {median_spread(whole)} (goal <= 2.0: {'meets' if met else 'MISSES'})",
+        f"reading alone: plain {med['read']:.3f} s, the command's reader {med['ours']:.3f} s, "
+        f"ratio {median_spread(reads)}",
+    ]
+    return Paired("\n".join(lines), met)
+
+
+def timed(work: Callable[[], object]) -> float:
+    gc.collect()
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
 def best_of(repeat: int, work: Callable[[], object]) -> float:
     times = []
     for _ in range(repeat):
@@ -132,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="paired rounds from disk")
     args = parser.parse_args(argv)
     if not yaml.__with_libyaml__:
         print("PyYAML was built without libyaml; the baseline would be the pure-Python loader")
@@ -141,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         generate(root, args.files)
         snapshot = read(root)
+        end_to_end = from_disk(root, args.rounds)
     flag_files = [data for path, data in snapshot.items() if path.startswith("flags/")]
 
     def baseline() -> None:
@@ -178,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         f"peak memory of (b), tracemalloc: {peak / 2**20:.1f} MiB; process max RSS: "
         f"{max_rss_kib / 1024:.0f} MiB"
     )
-    return 0 if ratio <= 2.0 else 1
+    print(end_to_end.report)
+    met = ratio <= 2.0 and end_to_end.met
+    if not met:
+        print("MISSED a goal (see above)")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

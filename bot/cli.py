@@ -20,6 +20,8 @@ COMMANDS: tuple[str, ...] = (
     "validate",
     "changes",
     "plan",
+    "eval",
+    "export",
     "rollout",
     "guard",
     "serve",

@@ -16,9 +16,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.emulator.emulator import Emulator
+from bot.exports.access import ReadTokens
 from bot.gh.retry import DEFAULT_POLICY, RetryPolicy
 from bot.service.app import SERVICE, Service, make_app
-from bot.service.config import ServiceConfig
+from bot.service.config import NO_READ_TOKENS, ServiceConfig
 
 SECRET = "s3cret"
 
@@ -30,6 +31,7 @@ class Sandbox:
     config: ServiceConfig
     bot_url: str
     replicas: list[Service] = field(default_factory=list)
+    app: web.Application | None = None
 
     @property
     def api_url(self) -> str:
@@ -56,6 +58,7 @@ async def sandbox(
     channel_env: Mapping[str, str] | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    read_tokens: ReadTokens = NO_READ_TOKENS,
 ) -> AsyncIterator[Sandbox]:
     """`sleep`: how the service waits between retries (tests pass one that does not)."""
     emulator = seed if isinstance(seed, Emulator) else Emulator.from_seed(dict(seed))
@@ -70,6 +73,7 @@ async def sandbox(
             private_key=key,
             channel_env=dict(channel_env or {}),
             retry=retry,
+            read_tokens=read_tokens,
         )
         app = make_app(config, Service(config, clock=emulator.clock.now, sleep=sleep))
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -80,6 +84,6 @@ async def sandbox(
         url = f"http://127.0.0.1:{port}/webhook"
         emulator.add_webhook(url, secret, app_id=app_id)
         try:
-            yield Sandbox(emulator, app[SERVICE], config, url)
+            yield Sandbox(emulator, app[SERVICE], config, url, app=app)
         finally:
             await runner.cleanup()

@@ -125,7 +125,15 @@ def _policy_checks() -> tuple[Check, ...]:
     return (codeowners_syntax, approvable)
 
 
-CHECKS: tuple[Check, ...] = (duplicate_keys, declared_environments, *_policy_checks())
+def _export_checks() -> tuple[Check, ...]:
+    from bot.exports import exportable
+
+    return (exportable,)
+
+
+CHECKS: tuple[Check, ...] = (
+    duplicate_keys, declared_environments, *_policy_checks(), *_export_checks()
+)  # fmt: skip
 
 
 def validate_snapshot(

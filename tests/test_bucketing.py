@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.bucketing import bucket, in_rollout, murmur3_32
+from bot.flags.evaluate import bucket, in_rollout, murmur3_32
 
 # Unleash: src/test/strategy/util.test.ts normalizedValue(id, groupId), hashed as "groupId:id";
 # client-specification 10-flexible-rollout-strategy.json, groupId = the feature name.

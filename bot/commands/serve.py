@@ -34,7 +34,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH, or GITHUB_TOKEN; GITHUB_API_URL "
         "(default https://api.github.com); FLAGBOT_SWEEP_INTERVAL (default 10m, 0 = off); "
         "FLAGBOT_DRAIN_TIMEOUT (default 25s); FLAGBOT_LOG_FORMAT (json or text); the channel "
-        "variables named in .github/flagbot.yml. README: Configuration reference"
+        "variables named in .github/flagbot.yml; FLAGBOT_READ_TOKENS (TOKEN=OWNER/REPO[/ENV], "
+        "...: who may read the flags at /flags/<owner>/<repo>/<env>.flagd.json and "
+        "/api/client/features). README: Configuration reference"
     )
 
 

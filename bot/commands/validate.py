@@ -7,6 +7,8 @@ which files' problems are shown.
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -49,28 +51,53 @@ def find_root(start: Path) -> Path | None:
 def read_snapshot(root: Path) -> dict[str, bytes]:
     """Every file flagbot reads, keyed by its path from the repository root. Symlinks under
     flags/ are never followed (they are reported, see `bot.flags.filemode`)."""
-    import os
-
     from bot.flags.location import FLAGS_DIR, is_flag_path
+    from bot.policy.codeowners import CODEOWNERS_LOCATIONS
     from bot.policy.config import POLICY_PATH
 
-    wanted = [POLICY_PATH, ".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]
-    flags_dir = root / FLAGS_DIR
-    if flags_dir.is_dir() and not flags_dir.is_symlink():
-        for dirpath, _, filenames in os.walk(flags_dir):
-            rel = Path(dirpath).relative_to(root).as_posix()
-            wanted += sorted(
-                f"{rel}/{name}"
-                for name in filenames
-                if is_flag_path(f"{rel}/{name}") and not (Path(dirpath) / name).is_symlink()
-            )
+    wanted = [POLICY_PATH, *CODEOWNERS_LOCATIONS, *flag_files(root, FLAGS_DIR, is_flag_path)]
     snapshot: dict[str, bytes] = {}
     for rel in wanted:
-        path = root / rel
-        if path.is_file():
-            with path.open("rb") as fh:
-                snapshot[rel] = fh.read(READ_LIMIT)
+        data = read_file(root / rel)
+        if data is not None:
+            snapshot[rel] = data
     return snapshot
+
+
+def flag_files(root: Path, folder: str, wanted: Callable[[str], bool]) -> list[str]:
+    """The files under `folder` (repository-relative, sorted) that `wanted` accepts, found
+    from directory listings alone: no stat per file, and no symlink followed."""
+    found: list[str] = []
+    pending = [] if (root / folder).is_symlink() else [folder]
+    while pending:
+        rel = pending.pop()
+        try:
+            with os.scandir(root / rel) as entries:
+                for entry in entries:
+                    path = f"{rel}/{entry.name}"
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(path)
+                    elif entry.is_file(follow_symlinks=False) and wanted(path):
+                        found.append(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return sorted(found)
+
+
+def read_file(path: Path) -> bytes | None:
+    """The file's bytes (at most READ_LIMIT), or None when it is missing or not a regular
+    file: one open, one stat, one read of exactly its size (a FIFO does not block the open)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return os.read(fd, min(info.st_size + 1, READ_LIMIT))
+    finally:
+        os.close(fd)
 
 
 def selection(root: Path, raw_paths: list[str]) -> list[str]:

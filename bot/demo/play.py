@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 import time as clock
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.demo.application import (
+    Application,
+    application,
+    read_token,
+    sdk_available,
+    seen_lines,
+    switch_off,
+)
 from bot.demo.keep import Kept, check_target, keep
 from bot.demo.page import Page
 from bot.demo.receivers import Inbox, receivers
@@ -24,14 +32,16 @@ from bot.demo.seed import (
     repository_files,
 )
 from bot.demo.story import Pull, Story, StoryFailed
-from bot.demo.timeline import Start, timeline, workflow_minutes
+from bot.demo.timeline import Run, Start, timeline, workflow_minutes
 from bot.demo.walk import Walk, check_walk, walk
 from bot.emulator.emulator import Emulator
+from bot.exports.access import ReadTokens
 from bot.flags.load import load_flag
 from bot.flags.model import Flag
 from bot.policy.config import load_policy
 from bot.policy.model import Policy
 from bot.rollout.schedule import fmt_pct, stage_label
+from bot.sandbox import Sandbox
 
 DAY = datetime(2026, 12, 1, tzinfo=UTC)  # the simulated day (a Tuesday)
 FIRST_COMMIT = DAY + timedelta(hours=8, minutes=30)
@@ -43,6 +53,7 @@ class Outcome:
 
     pulls: list[Pull] = field(default_factory=list)
     walk: Walk | None = None
+    application: Application | None = None  # the shop reading the flags (Unleash SDK)
     received: dict[str, int] = field(default_factory=dict)  # channel -> notifications
     service_calls: int = 0
     deliveries: int = 0
@@ -80,10 +91,12 @@ async def play(page: Page, root: Path, keep_dir: Path | None = None) -> Outcome:
     flag = _flag(source[NEW_FLAG], policy)
     seed = build_seed(files, clock=DAY + timedelta(hours=9), first_commit=FIRST_COMMIT)
     outcome = Outcome()
+    token = read_token() if sdk_available() else None
+    tokens = ReadTokens.parse(f"{token}={REPO}/production" if token else "")
     async with receivers(policy.channels) as inbox:
         from bot.sandbox import sandbox
 
-        async with sandbox(seed, channel_env=inbox.env) as stack:
+        async with sandbox(seed, channel_env=inbox.env, read_tokens=tokens) as stack:
             _introduce(page, stack.api_url, stack.bot_url, files, inbox)
             story = Story(stack, inbox, page, {**files, **source}, policy, DAY)
             n = await story.create_flag()
@@ -94,28 +107,31 @@ async def play(page: Page, root: Path, keep_dir: Path | None = None) -> Outcome:
             service_calls = len(stack.emulator.calls.calls())
 
             assert flag.rollout is not None and created.merged_at is not None
-            rollout = flag.rollout
             minutes = workflow_minutes(files.get(WORKFLOW))
-            result = await walk(stack, inbox, NEW_FLAG, created.merged_at, minutes)
-            _rollout_intro(page, flag, minutes, result)
-            check_walk(
-                result,
-                NEW_FLAG,
-                flag.key,
-                rollout.stages,
-                rollout.every,
-                created.merged_at,
-                [c.name for c in policy.channels],
+            shop: AbstractAsyncContextManager[Application | None] = (
+                application(stack.bot_url.removesuffix("/webhook"), token, flag.key)
+                if token
+                else nullcontext(None)
             )
-            start = Start(
-                created.merged_at,
-                rollout.percentage,
-                stage_label(rollout.stages, rollout.stages.index(rollout.percentage)),
-                created.merge_sha or "",
-                f"merged with #{created.number}",
-            )
-            page.lines(timeline(NEW_FLAG, start, result.runs, rollout.every, page.style))
-
+            async with shop as app:
+                result = await _walk_watched(stack, inbox, created.merged_at, minutes, app, flag)
+                _rollout_intro(page, flag, minutes, result)
+                _chapter_6(page, flag, created, result, policy)
+                if app is not None:
+                    page.line()
+                    text = (
+                        "acme's shop reads the flags from flagbot serve (GET /api/client/"
+                        "features) with the Unleash SDK, polling after each run of the job; of "
+                        "its 10,000 customers:"
+                    )
+                    page.lines("  " + page.style.dim(line) for line in wrap(text, 92))
+                    page.lines(seen_lines(app.seen, flag.key, page.style))
+                    last = result.runs[-1].at
+                    await switch_off(story, app, last + timedelta(minutes=8))
+                    outcome.application = app
+                else:
+                    page.heading("7  applications: skipped")
+                    page.line("  the Unleash SDK is not installed: pip install 'flagbot[demo]'")
             outcome.pulls = story.pulls
             outcome.walk = result
             outcome.received = {c.name: inbox.count(c.name) for c in policy.channels}
@@ -127,6 +143,51 @@ async def play(page: Page, root: Path, keep_dir: Path | None = None) -> Outcome:
     outcome.seconds = clock.perf_counter() - started
     _summarise(page, outcome, flag)
     return outcome
+
+
+async def _walk_watched(
+    stack: Sandbox,
+    inbox: Inbox,
+    start: datetime,
+    minutes: tuple[int, ...],
+    app: Application | None,
+    flag: Flag,
+) -> Walk:
+    """The rollout job's walk; the shop's application looks after the merge and each bump."""
+    if app is None:
+        return await walk(stack, inbox, NEW_FLAG, start, minutes)
+    assert flag.rollout is not None
+    await app.look(flag.rollout.percentage)
+
+    async def after_run(run: Run) -> None:
+        for bump in run.bumps:
+            if bump.path == NEW_FLAG:
+                await app.look(bump.to_percentage)
+
+    return await walk(stack, inbox, NEW_FLAG, start, minutes, after_run)
+
+
+def _chapter_6(page: Page, flag: Flag, created: Pull, result: Walk, policy: Policy) -> None:
+    """The walk checked against the story's claims, then its timeline."""
+    rollout = flag.rollout
+    assert rollout is not None and created.merged_at is not None
+    check_walk(
+        result,
+        NEW_FLAG,
+        flag.key,
+        rollout.stages,
+        rollout.every,
+        created.merged_at,
+        [c.name for c in policy.channels],
+    )
+    start = Start(
+        created.merged_at,
+        rollout.percentage,
+        stage_label(rollout.stages, rollout.stages.index(rollout.percentage)),
+        created.merge_sha or "",
+        f"merged with #{created.number}",
+    )
+    page.lines(timeline(NEW_FLAG, start, result.runs, rollout.every, page.style))
 
 
 def _policy(text: str) -> Policy:

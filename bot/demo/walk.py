@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -46,9 +47,11 @@ async def walk(
     featured: str,
     start: datetime,
     minutes: tuple[int, ...],
+    after_run: Callable[[Run], Awaitable[None]] | None = None,
 ) -> Walk:
     """Run the job at each scheduled time after `start` until `featured` is complete, and once
-    more (to show nothing moves, and nobody is told twice)."""
+    more (to show nothing moves, and nobody is told twice). `after_run` sees each run once its
+    commits and their webhooks have settled (the demo's application polls there)."""
     emulator = stack.emulator
     bot = emulator.state.app(next(iter(emulator.private_keys))).bot
     committer = Identity(bot.login, bot.noreply_email)
@@ -97,6 +100,8 @@ async def walk(
             arrived = sorted(inbox.since(mark), key=lambda n: order.index(n.channel))
             run = Run(at, bumps, tuple((n.channel, n.subject) for n in arrived))
             result.runs.append(run)
+            if after_run is not None:
+                await after_run(run)
             if complete_at is not None:
                 break
             if any(b.path == featured and b.to_percentage >= 100 for b in bumps):

@@ -239,6 +239,7 @@ async def exhaust(emu: Emulator, req: Request, p: dict[str, str]) -> Any:
 @_route("DELETE", "/ratelimit")
 async def reset_budgets(emu: Emulator, req: Request, p: dict[str, str]) -> Any:
     emu.ratelimit.reset()
+    emu.secondary.reset()
     return {"ok": True}
 
 

@@ -29,7 +29,7 @@ class Call:
     actor: str  # user, installation, app, anonymous
     charged: bool
     not_modified: bool
-    fault: str | None  # kind of injected fault that answered, if any
+    fault: str | None  # injected fault kind, or "secondary_limit", that answered
     delay: float  # injected latency, seconds
     transport: str  # "http" or "inprocess"
     duration: float

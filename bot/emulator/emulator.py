@@ -28,6 +28,7 @@ from bot.emulator.people import InProcess, Person
 from bot.emulator.pushes import push, signature
 from bot.emulator.ratelimit import RateLimiter
 from bot.emulator.routes import build_router
+from bot.emulator.secondary import SecondaryLimiter, Window
 from bot.emulator.seed import load_seed
 from bot.emulator.state import Hook, Repo, User
 from bot.emulator.webhooks import Webhooks
@@ -87,8 +88,9 @@ class Emulator:
         self.webhooks = Webhooks(self.world)
         self.world.webhooks = self.webhooks
         self.world.ratelimit = self.ratelimit
+        self.secondary = SecondaryLimiter(self._write_windows, self._now)
         self.dispatcher = Dispatcher(
-            self.world, self.router, self.faults, self.calls, self.ratelimit
+            self.world, self.router, self.faults, self.calls, self.ratelimit, self.secondary
         )
         self.private_keys: dict[int, str] = {}  # app id -> PEM, when the seed gave one
         self.url: str | None = None
@@ -103,6 +105,13 @@ class Emulator:
         emulator = cls(world, **kwargs)
         emulator.private_keys = keys
         return emulator
+
+    def _write_windows(self) -> tuple[Window, ...]:
+        o = self.world.options
+        return (Window(60.0, o.writes_per_minute), Window(3600.0, o.writes_per_hour))
+
+    def _now(self) -> float:
+        return self.world.clock.now().timestamp()
 
     # --- handy views ------------------------------------------------------------------------
     @property

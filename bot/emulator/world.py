@@ -29,7 +29,11 @@ class Options:
     # rate-limit budget per identity per hour
     rate_limit: int = 5000
     unauthenticated_rate_limit: int = 60
-    # seconds every API call over HTTP takes before it is served (GitHub's round trip, for
+    # GitHub's secondary limits on content-creating requests (POST, PATCH, PUT, DELETE) per
+    # identity, on the emulator's clock; over either, a 403 with `Retry-After`
+    writes_per_minute: int = 80
+    writes_per_hour: int = 500
+    # seconds every API call over HTTP takes before it is answered (GitHub's round trip, for
     # benchmarks); faults' latency adds to it
     latency: float = 0.0
 

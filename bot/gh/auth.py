@@ -46,6 +46,8 @@ class AppAuth:
     _tokens: dict[int, _Minted] = field(default_factory=dict)
     _installations: dict[str, int] = field(default_factory=dict)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    _login: str | None = None
+    _login_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def jwt(self) -> str:
         return apps.get_jwt(app_id=self.app_id, private_key=self.private_key)
@@ -81,5 +83,9 @@ class AppAuth:
             return data["token"]
 
     async def login(self, gh: GitHubAPI) -> str:
-        app = await gh.getitem("/app", jwt=self.jwt())
-        return f"{app['slug']}[bot]"
+        """The App's bot login, asked once however many reconciles start together."""
+        async with self._login_lock:
+            if self._login is None:
+                app = await gh.getitem("/app", jwt=self.jwt())
+                self._login = f"{app['slug']}[bot]"
+            return self._login

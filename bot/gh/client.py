@@ -1,4 +1,5 @@
-"""gidgethub's aiohttp client with flagbot's retry policy, API version pin and call counting.
+"""gidgethub's aiohttp client with flagbot's retry policy, pacing, API version pin and call
+counting.
 
 `observe`, when given, hears of every attempt: the status (None when no answer came), the
 answer's headers (rate-limit budget) and whether the call was made with the App's JWT rather
@@ -7,9 +8,9 @@ than an installation token or user token (the two draw on different rate-limit b
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from contextlib import suppress
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,6 +19,7 @@ import aiohttp
 from gidgethub import HTTPException
 from gidgethub.aiohttp import GitHubAPI
 
+from bot.gh.pacing import WRITE_METHODS, Pacer, is_urgent
 from bot.gh.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
 
 API_VERSION = "2022-11-28"
@@ -27,7 +29,9 @@ Observer = Callable[[int | None, Mapping[str, str], bool], None]
 
 
 class GitHubClient(GitHubAPI):
-    """One per credential (its ETag cache is keyed by URL only, not by token)."""
+    """One per credential (its ETag cache is keyed by URL only, not by token), so one pacer per
+    installation. Calls authenticated as the App itself (a JWT) are not paced: GitHub counts
+    them against the App, not the installation."""
 
     def __init__(
         self,
@@ -39,6 +43,7 @@ class GitHubClient(GitHubAPI):
         policy: RetryPolicy = DEFAULT_POLICY,
         calls: Counter[str] | None = None,
         observe: Observer | None = None,
+        pacer: Pacer | None = None,
         pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         super().__init__(
@@ -46,24 +51,25 @@ class GitHubClient(GitHubAPI):
         )
         self.policy = policy
         self._date: str | None = None
-        self._pause = pause  # injected, so tests never wait through real backoff
         self.calls: Counter[str] = calls if calls is not None else Counter()
         self.observe = observe
+        # `pause` is injected, so tests never wait through real backoff
+        self.pacer = pacer or Pacer(sleep=pause)
 
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
         headers = {**headers, "x-github-api-version": API_VERSION}
+        as_app = headers.get("authorization", "").lower().startswith("bearer ")
         attempt = 0
         while True:
             attempt += 1
-            self.calls[method] += 1
             try:
-                status, resp_headers, data = await super()._request(method, url, headers, body)
+                status, resp_headers, data = await self._paced(method, url, headers, body, as_app)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 if self.observe:
-                    self.observe(None, {}, _as_app(headers))
-                delay = retry_delay(None, {}, attempt, time.time(), self.policy)
+                    self.observe(None, {}, as_app)
+                delay = retry_delay(None, {}, attempt, self.pacer.clock(), self.policy)
                 if delay is None:
                     raise ConnectionError(f"{method} {url}: {exc}") from exc
                 await self.sleep(delay)
@@ -71,9 +77,24 @@ class GitHubClient(GitHubAPI):
             if status == 304:
                 self.calls["304"] += 1
             if self.observe:
-                self.observe(status, resp_headers, _as_app(headers))
+                self.observe(status, resp_headers, as_app)
+            if not as_app and resp_headers.get("x-ratelimit-remaining") == "0":
+                with suppress(KeyError, ValueError):  # spent: nobody calls before the reset
+                    self.pacer.pause_all(float(resp_headers["x-ratelimit-reset"]))
             self._date = resp_headers.get("date") or self._date
             return status, resp_headers, data
+
+    async def _paced(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes, as_app: bool
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        self.calls[method] += 1
+        if as_app:
+            return await super()._request(method, url, headers, body)
+        if method in WRITE_METHODS:
+            async with self.pacer.write(urgent=is_urgent()):
+                return await super()._request(method, url, headers, body)
+        async with self.pacer.read():
+            return await super()._request(method, url, headers, body)
 
     def server_time(self) -> datetime | None:
         """GitHub's time at its latest answer (its `Date` header): flagbot compares GitHub's
@@ -89,25 +110,20 @@ class GitHubClient(GitHubAPI):
         self, *, method: str, url: str, exception: HTTPException, attempt: int
     ) -> bool:
         headers = exception.headers or {}
+        now = self.pacer.clock()
         delay = retry_delay(
-            int(exception.status_code),
-            headers,
-            attempt,
-            time.time(),
-            self.policy,
-            message=str(exception),
+            int(exception.status_code), headers, attempt, now, self.policy, message=str(exception)
         )
         if delay is None:
             return False
         self.calls["retry"] += 1
+        if int(exception.status_code) in (403, 429):  # a limit: hold the others back too
+            if method in WRITE_METHODS and headers.get("x-ratelimit-remaining") != "0":
+                self.pacer.pause_writes(now + delay)
+            else:
+                self.pacer.pause_all(now + delay)
         await self.sleep(delay)
         return True
 
     async def sleep(self, seconds: float) -> None:
-        await self._pause(seconds)
-
-
-def _as_app(headers: Mapping[str, str]) -> bool:
-    """Whether the call was authenticated with the App's JWT (three dot-separated parts)."""
-    auth = headers.get("authorization", "")
-    return auth.lower().startswith("bearer ") and auth.count(".") == 2
+        await self.pacer.sleep(seconds)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,9 @@ from gidgethub.abc import GitHubAPI
 
 from bot.flags.location import FLAGS_DIR, is_flag_path
 from bot.gh.errors import NotOurs
+from bot.gh.pacing import urgent
+from bot.gh.tasks import once, quiet
+from bot.gh.teams import TeamListings
 from bot.plan.facts import (
     ANNOUNCE,
     CLAIMS,
@@ -32,6 +36,7 @@ from bot.plan.facts import (
 from bot.plan.reads import Pull
 from bot.policy.assess import ChangedFile
 from bot.policy.decision import PullRequestFacts
+from bot.policy.patch import added_text
 from bot.policy.reviews import Review
 from bot.service.report import CHECK_NAME, CheckOutput
 
@@ -60,6 +65,9 @@ class RepoGateway:
         self.checks_allowed = True  # token mode: commit statuses instead of check runs
         # claims by pull request as read, then as this gateway (one reconcile) changed them
         self._claims: dict[int, dict[str, str]] = {}
+        self._ahead: dict[tuple[str, int], asyncio.Task[Any]] = {}
+        self._asked: set[int] = set()  # pull requests whose reads went ahead
+        self.teams = TeamListings(gh, repo, token, caches)
 
     def now(self) -> datetime | None:
         """GitHub's time at its latest answer, if known."""
@@ -91,7 +99,17 @@ class RepoGateway:
         return Pull(facts, data.get("merge_commit_sha") or "", labels, merged_at)
 
     async def pull_data(self, number: int) -> dict[str, Any]:
-        """The pull request; `NotOurs` when GitHub does not show it to this token."""
+        """The pull request; `NotOurs` when GitHub does not show it to this token.
+
+        Its changed files and reviews depend on nothing but the number, and every decision
+        reads them: they are asked for at the same moment (one round trip for all three, not
+        three), and `files` and `reviews` then answer from those reads; so are the listings
+        of the teams this repository's decisions ask about."""
+        if number not in self._asked:  # once per decision: a second read wants only the pull
+            self._asked.add(number)
+            self._read_ahead("files", number, self._files)
+            self._read_ahead("reviews", number, self._reviews)
+            self.teams.read_ahead()  # this decision's team answers, fresh for a merge
         try:
             return await self.gh.getitem(
                 f"/repos/{self.repo}/pulls/{number}", oauth_token=self.token
@@ -100,6 +118,18 @@ class RepoGateway:
             if exc.status_code == 404:
                 raise NotOurs("GitHub has no such pull request (404)") from None
             raise
+
+    def _read_ahead(self, what: str, number: int, read: Any) -> None:
+        task = asyncio.ensure_future(read(number))
+        task.add_done_callback(quiet)  # never asked for (a closed pull request): no noise
+        self._ahead[(what, number)] = task
+
+    async def _ahead_or(self, what: str, number: int, read: Any) -> Any:
+        task = self._ahead.pop((what, number), None)
+        if task is None:  # the caller reads for itself (concurrently, perhaps): none ahead
+            self._asked.add(number)
+            return await read(number)
+        return await task
 
     async def default_branch(self) -> str:
         """The repository's default branch (a conditional read: 304 while unchanged)."""
@@ -136,15 +166,38 @@ class RepoGateway:
 
     async def files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
         """The pull request's changed files; True when GitHub's 3000-file cap cut the list."""
+        return await self._ahead_or("files", number, self._files)
+
+    async def _files(self, number: int) -> tuple[tuple[ChangedFile, ...], bool]:
         out = [
             ChangedFile(
                 f["filename"], f["status"], f.get("previous_filename"), f.get("sha"), f.get("patch")
             )
             for f in await self._pull_list(number, "files")
         ]
+        for f in out:
+            self._remember_added(f)
         return tuple(out), len(out) >= 3000
 
+    def _remember_added(self, f: ChangedFile) -> None:
+        """An added file's patch is its whole content: keep it as the blob, so reading the
+        new file costs no call. Kept only when it hashes to the blob id GitHub gave."""
+        if f.status != "added" or not f.sha or not f.patch or f.sha in self.caches.contents:
+            return
+        text = added_text(f.patch)
+        if text is None:
+            return
+        data = text.encode()
+        if (
+            hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+            == f.sha
+        ):
+            self.caches.contents[f.sha] = data
+
     async def reviews(self, number: int) -> tuple[Review, ...]:
+        return await self._ahead_or("reviews", number, self._reviews)
+
+    async def _reviews(self, number: int) -> tuple[Review, ...]:
         return tuple(Review.from_github(r) for r in await self._pull_list(number, "reviews"))
 
     async def _pull_list(self, number: int, what: str) -> list[dict[str, Any]]:
@@ -339,35 +392,29 @@ class RepoGateway:
         return cache[key]
 
     async def blob(self, sha: str) -> bytes:
-        """A blob's bytes, cached by its id: the same content at any commit costs one read."""
+        """A blob's bytes, cached by its id: the same content at any commit costs one read,
+        even when several reconciles ask for it at the same moment."""
         cache = self.caches.contents
-        if sha not in cache:
+        if sha in cache:
+            return cache[sha]
+
+        async def fetch() -> bytes:
             data = await self.gh.getitem(
                 f"/repos/{self.repo}/git/blobs/{sha}", oauth_token=self.token
             )
-            cache[sha] = base64.b64decode(data.get("content") or "")
-        return cache[sha]
+            content = cache[sha] = base64.b64decode(data.get("content") or "")
+            return content
+
+        try:
+            return await once(self.caches.reading, sha, fetch)
+        finally:
+            if sha in cache:
+                self.caches.reading.pop(sha, None)
 
     async def is_member(self, team: str, login: str, *, fresh: bool = False) -> bool:
         """Active membership of `@org/slug` (child teams count; pending does not). `fresh`
-        asks GitHub even when a cached answer exists (a 304, which costs nothing, when the
-        membership is unchanged)."""
-        key = (team, login)
-        cache = self.caches.memberships
-        if key in cache and not fresh:
-            return cache[key]
-        org, slug = team.lstrip("@").split("/", 1)
-        try:
-            data = await self.gh.getitem(
-                f"/orgs/{org}/teams/{slug}/memberships/{login}", oauth_token=self.token
-            )
-            member = data.get("state") == "active"
-        except BadRequest as exc:
-            if exc.status_code not in (403, 404):
-                raise
-            member = False
-        cache[key] = member
-        return member
+        wants an answer read for this decision, not one cached from an earlier one."""
+        return login.lower() in await self.teams.members(team, fresh=fresh)
 
     async def installation_repos(self) -> list[str]:
         """Full names of the repositories this installation token may act on."""
@@ -383,10 +430,7 @@ class RepoGateway:
     def forget_memberships(self, org: str) -> None:
         """Someone joined or left one of `org`'s teams: every cached answer about that
         organization's teams is dropped (a child team's change changes its parents' too)."""
-        prefix = f"@{org.lower()}/"
-        cache = self.caches.memberships
-        for key in [k for k in list(cache) if k[0].lower().startswith(prefix)]:
-            cache.pop(key, None)
+        self.teams.forget(org)
 
     # Reporting ---------------------------------------------------------------------------------
 
@@ -471,16 +515,17 @@ class RepoGateway:
         self, number: int, *, sha: str, method: str, title: str, message: str
     ) -> MergeResult:
         try:
-            data = await self.gh.put(
-                f"/repos/{self.repo}/pulls/{number}/merge",
-                data={
-                    "sha": sha,
-                    "merge_method": method,
-                    "commit_title": title,
-                    "commit_message": message,
-                },
-                oauth_token=self.token,
-            )
+            with urgent():  # ahead of other pull requests' announcements in the write line
+                data = await self.gh.put(
+                    f"/repos/{self.repo}/pulls/{number}/merge",
+                    data={
+                        "sha": sha,
+                        "merge_method": method,
+                        "commit_title": title,
+                        "commit_message": message,
+                    },
+                    oauth_token=self.token,
+                )
         except BadRequest as exc:
             if exc.status_code in (405, 409, 422):
                 return MergeResult(False, int(exc.status_code), message=str(exc))
@@ -492,11 +537,12 @@ class RepoGateway:
     async def claim(self, ref: str, sha: str) -> bool:
         """Create `ref`; False when it exists already (GitHub answers 422): someone else won."""
         try:
-            await self.gh.post(
-                f"/repos/{self.repo}/git/refs",
-                data={"ref": ref, "sha": sha},
-                oauth_token=self.token,
-            )
+            with urgent():  # on the merge's path: ahead of announcements in the write line
+                await self.gh.post(
+                    f"/repos/{self.repo}/git/refs",
+                    data={"ref": ref, "sha": sha},
+                    oauth_token=self.token,
+                )
         except BadRequest as exc:
             if exc.status_code == 422:
                 return False
@@ -534,19 +580,6 @@ class RepoGateway:
             data={"body": body},
             oauth_token=self.token,
         )
-
-
-async def once(cache: Any, key: Any, fetch: Any) -> Any:
-    """Fetch an immutable value once, even when several coroutines ask at the same moment."""
-    task = cache.get(key)
-    if task is None:
-        task = cache[key] = asyncio.ensure_future(fetch())
-    try:
-        return await asyncio.shield(task)
-    except Exception:
-        if cache.get(key) is task:
-            del cache[key]
-        raise
 
 
 def _time(text: str) -> datetime:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 
@@ -187,9 +188,19 @@ def _policy(data: bytes | None) -> tuple[Policy | None, list[Diagnostic]]:
                 "manager and qa to code owners",
             )
         ]
-    return load_policy(data, POLICY_PATH)
+    policy, problems = _parsed_policy(data)
+    return policy, list(problems)
 
 
+# Parsed base files, by content (which is what a blob id names): every reconcile against the
+# same base reuses them. The parsed objects are immutable; bytes cache their own hash.
+@lru_cache(maxsize=64)
+def _parsed_policy(data: bytes) -> tuple[Policy | None, tuple[Diagnostic, ...]]:
+    policy, problems = load_policy(data, POLICY_PATH)
+    return policy, tuple(problems)
+
+
+@lru_cache(maxsize=64)
 def _codeowners(found: tuple[str, bytes] | None) -> CodeOwners | None:
     if found is None:
         return None

@@ -33,10 +33,11 @@ from bot.yamlsafe import Path, load_mapping
 POLICY_PATH = ".github/flagbot.yml"
 POLICY_FIELDS = (
     "roles", "require", "merge_method", "notify_on_complete", "notifications", "rollout",
-    "default_environment", "environments", "approval",
+    "default_environment", "environments", "approval", "exports",
 )  # fmt: skip
 APPROVAL_FIELDS = ("remind_after", "expire_after", "on_expire")
 ON_EXPIRE = ("fail", "close")
+EXPORT_TARGETS = ("flagd", "unleash")  # bot.exports.TARGETS: what `exports:` may list
 REQUIRE_FIELDS = ("default", "environments", "change_types", "rules")
 REQUIRE_RULE_FIELDS = ("name", "when", "roles")
 WHEN_FIELDS = ("environment", "change_type", "enabled")
@@ -113,6 +114,7 @@ class _PolicyReader:
         channels = self.read_channels(m["notifications"]) if "notifications" in m else ()
         rollout = self.read_rollout(m["rollout"]) if "rollout" in m else RolloutDefaults()
         approval = self.read_approval(m["approval"]) if "approval" in m else ApprovalTimeout()
+        exports = self.read_exports(m["exports"]) if "exports" in m else ()
         if not f.ok:
             return None
         return Policy(
@@ -125,6 +127,7 @@ class _PolicyReader:
             channels=channels,
             rollout=rollout,  # type: ignore[arg-type]
             approval=approval,  # type: ignore[arg-type]
+            exports=exports,
         )
 
     # -- roles and environments -------------------------------------------------------------
@@ -490,6 +493,14 @@ class _PolicyReader:
             )
             return None
         return ApprovalTimeout(remind, expire, on_expire)  # type: ignore[arg-type]
+
+    def read_exports(self, value: Any) -> tuple[str, ...]:
+        """The export formats every flag must be expressible in (`flagbot validate` checks)."""
+        targets = self.f.strings(value, ("exports",), single_ok=True) or ()
+        for i, target in enumerate(targets):
+            self.f.choice(target, ("exports",) if isinstance(value, str) else ("exports", i),
+                          EXPORT_TARGETS)  # fmt: skip
+        return targets
 
 
 def _a(word: str) -> str:

@@ -8,9 +8,10 @@ closed in review; saying so at validate time lets the author fix the rule first.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from bot.diagnostics import Diagnostic
-from bot.policy.codeowners import CODEOWNERS_LOCATIONS, CodeOwners, find_codeowners
+from bot.policy.codeowners import CODEOWNERS_LOCATIONS, CodeOwners, load_codeowners, locate
 from bot.policy.decision import eligible_owners, role_label
 from bot.policy.model import CHANGE_TYPES, Policy
 from bot.validation import Repository
@@ -35,8 +36,16 @@ def possible_roles(policy: Policy, environment: str) -> dict[str, list[str]]:
     return needed
 
 
-def _codeowners(repo: Repository) -> tuple[CodeOwners | None, list[Diagnostic]]:
-    return find_codeowners(repo.snapshot)
+def _codeowners(repo: Repository) -> tuple[CodeOwners | None, tuple[Diagnostic, ...]]:
+    """Both checks ask; the file is parsed once (by path and content)."""
+    path = locate(repo.snapshot.__contains__)
+    return (None, ()) if path is None else _parsed(path, repo.snapshot[path])
+
+
+@lru_cache(maxsize=8)
+def _parsed(path: str, data: bytes) -> tuple[CodeOwners, tuple[Diagnostic, ...]]:
+    owners, problems = load_codeowners(data, path)
+    return owners, tuple(problems)
 
 
 def codeowners_syntax(repo: Repository) -> Iterable[Diagnostic]:

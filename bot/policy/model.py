@@ -91,6 +91,7 @@ class Policy:
     channels: tuple[Channel, ...] = ()
     rollout: RolloutDefaults = field(default_factory=RolloutDefaults)
     approval: ApprovalTimeout = field(default_factory=ApprovalTimeout)
+    exports: tuple[str, ...] = ()  # flagd, unleash: formats every flag must be expressible in
 
     def required_roles(
         self, environment: str, change_type: ChangeType, enabled_after: bool | None

@@ -67,3 +67,15 @@ def reverse_patch(new_text: str, patch: str) -> str | None:
                 old.append(text if no_newline else text + "\n")
     old += new[pos:]
     return "".join(old)
+
+
+def added_text(patch: str) -> str | None:
+    """The whole text of an added file, from its patch (every line is an addition); None when
+    the patch is not one hunk of additions from an empty file."""
+    hunks = _hunks(patch)
+    if not hunks or len(hunks) != 1:
+        return None
+    start, length, body = hunks[0]
+    if start != 1 or length != len(body) or any(tag != "+" for tag, _, _ in body):
+        return None
+    return "".join(text if no_newline else text + "\n" for _, text, no_newline in body)

@@ -1,6 +1,7 @@
 """`flagbot serve`: the aiohttp application.
 
-`POST /webhook` verifies and acknowledges (202) within microseconds; routing (`routing`) and
+`POST /webhook` verifies, decodes the few fields routing reads (no body waits in memory) and
+acknowledges (202) within microseconds; routing (`routing`) and
 reconciling (`work`, `reconcile`) happen on background tasks, so GitHub's 10-second limit is
 never at risk. A sweep (`sweep`) at start-up and every `FLAGBOT_SWEEP_INTERVAL` finds what
 lost deliveries left behind. On shutdown new deliveries get 503 while acknowledged work
@@ -22,7 +23,7 @@ from aiohttp import web
 
 from bot.gh.errors import NotOurs
 from bot.gh.pulls import RepoGateway
-from bot.service import events
+from bot.service import events, exports
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
 from bot.service.health import ReadinessCheck
@@ -182,13 +183,14 @@ class Service:
 
 
 TOO_LARGE = Rejected(413, "payload too large")
+_ACK_HEADERS = {"Content-Type": "application/json"}
 
 
 def acknowledgement(delivery_id: str) -> web.Response:
     """202 with `{"accepted": "<delivery id>"}`, written directly (no JSON encoder for a
-    one-key object on the hot path)."""
+    one-key object on the hot path, no content-type parsing)."""
     body = b'{"accepted": ' + json.dumps(delivery_id).encode() + b"}"
-    return web.Response(status=202, body=body, content_type="application/json")
+    return web.Response(status=202, body=body, headers=_ACK_HEADERS)
 
 
 def make_app(config: ServiceConfig, service: Service | None = None) -> web.Application:
@@ -235,4 +237,5 @@ def make_app(config: ServiceConfig, service: Service | None = None) -> web.Appli
     app.router.add_get("/readyz", readiness.handle)
     app.router.add_get("/metrics", metrics_handler(service.instruments.metrics))
     app.cleanup_ctx.append(lifecycle)
+    exports.register(app, service)  # applications read the flags: flagd and Unleash
     return app

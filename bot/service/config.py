@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.exports.access import ReadTokens, TokenConfigError
 from bot.gh.retry import DEFAULT_POLICY, RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
+NO_READ_TOKENS = ReadTokens()
 DEFAULT_MAX_BODY = 5 * 1024 * 1024  # GitHub caps payloads at 25 MB; flag events are ~30 KB
 DEFAULT_SWEEP_INTERVAL = "10m"
 DEFAULT_DRAIN_TIMEOUT = 25.0  # seconds; Kubernetes' default grace period is 30
@@ -36,6 +38,7 @@ class ServiceConfig:
     sweep_interval: float = 0.0  # seconds between sweeps inside serve; 0: none (not even at
     # start-up). FLAGBOT_SWEEP_INTERVAL, default 10m.
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT  # FLAGBOT_DRAIN_TIMEOUT
+    read_tokens: ReadTokens = NO_READ_TOKENS  # FLAGBOT_READ_TOKENS: who may read the exports
 
     @classmethod
     def from_env(
@@ -78,9 +81,14 @@ class ServiceConfig:
         ready_backlog = _positive(env, "FLAGBOT_READY_BACKLOG", 5000)
         sweep_every = _seconds(env, "FLAGBOT_SWEEP_INTERVAL", DEFAULT_SWEEP_INTERVAL)
         drain = _seconds(env, "FLAGBOT_DRAIN_TIMEOUT", f"{DEFAULT_DRAIN_TIMEOUT:g}s")
+        try:
+            read_tokens = ReadTokens.parse(env.get("FLAGBOT_READ_TOKENS", ""))
+        except TokenConfigError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
             sweep_interval=sweep_every,
             drain_timeout=drain,
+            read_tokens=read_tokens,
             webhook_secret=secret,
             api_url=(env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
             token=None if app_id else token,

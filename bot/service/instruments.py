@@ -21,7 +21,6 @@ from bot import logs
 from bot.notify.channels import Delivery
 from bot.service.events import ROUTED_EVENTS
 from bot.service.health import Readiness, api_problem
-from bot.service.intake import Accepted
 from bot.service.metrics import Metrics
 from bot.service.reconcile import Outcome
 
@@ -108,10 +107,9 @@ class Instruments:
         )
 
     @contextmanager
-    def routing(self, delivery: Accepted) -> Iterator[dict[str, Any]]:
+    def routing(self, delivery_id: str, event: str) -> Iterator[dict[str, Any]]:
         """Around routing one acknowledged delivery: its lines carry its id and event; the
         access line at the end says what it was about and what came of it."""
-        delivery_id, event, size = delivery.delivery_id, delivery.event, len(delivery.body)
         with logs.bound(delivery=delivery_id, event=event, api_calls=logs.Spent()) as fields:
             fields["outcome"] = "ignored"
             try:
@@ -122,9 +120,7 @@ class Instruments:
             finally:
                 outcome = fields["outcome"]
                 self.metrics.deliveries.labels(event_label(event), outcome).inc()
-                access.info(
-                    "delivery %s", outcome, extra={"fields": {"status": 202, "bytes": size}}
-                )
+                access.info("delivery %s", outcome, extra={"fields": {"status": 202}})
 
     def submitted(self, key: Hashable) -> None:
         """A pull request queued for a reconcile by the delivery being routed."""

@@ -13,6 +13,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import msgspec
@@ -42,6 +43,11 @@ ROUTING_MAX_BACKLOG = 5000
 Submit = Callable[[events.Work], None]
 BaseChanged = Callable[[events.BaseChanged], Awaitable[None]]
 TeamChanged = Callable[[events.TeamChanged], Awaitable[None]]
+Watch = Callable[[str, str], AbstractContextManager[object]]  # (delivery id, event)
+
+
+def unwatched(delivery_id: str, event: str) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 class DeliveryRouter:
@@ -50,14 +56,15 @@ class DeliveryRouter:
         submit: Submit,
         base_changed: BaseChanged,
         team_changed: TeamChanged,
-        watch: Callable[[Accepted], AbstractContextManager[object]] = lambda d: nullcontext(),
+        watch: Watch = unwatched,
     ) -> None:
         self._watch = watch  # log context, metrics and the access line of each delivery
         self._submit = submit
         self._base_changed = base_changed
         self._team_changed = team_changed
-        # acknowledged deliveries not yet routed; the parser sleeps on `_arrived` when empty
-        self._deliveries: deque[Accepted] = deque()
+        # acknowledged deliveries not yet routed (their routing fields only); the parser
+        # sleeps on `_arrived` when empty
+        self._deliveries: deque[Event | Unreadable] = deque()
         self._since = 0.0  # when the oldest unrouted delivery arrived (loop time)
         self._last = 0.0  # when the newest delivery arrived
         self._arrived = asyncio.Event()
@@ -77,10 +84,19 @@ class DeliveryRouter:
         return len(self._deliveries)
 
     def accept(self, delivery: Accepted) -> None:
-        """Queue an acknowledged delivery for the parser. The first of a batch wakes it a
-        moment later (`ROUTING_BATCH`), so a burst is routed a batch per wake-up instead of
-        one event-loop turn per delivery."""
-        self._deliveries.append(delivery)
+        """Queue an acknowledged delivery for the parser. Its routing fields are decoded now
+        (microseconds) and the body is let go, so a backlog holds a few hundred bytes per
+        delivery instead of whole payloads. The first of a batch wakes the parser a moment
+        later (`ROUTING_BATCH`), so a burst is routed a batch per wake-up instead of one
+        event-loop turn per delivery."""
+        if delivery.event not in events.ROUTED_EVENTS:
+            with self._watch(delivery.delivery_id, delivery.event):  # its access line: ignored
+                return
+        try:
+            item: Event | Unreadable = parse_event(delivery)
+        except (msgspec.DecodeError, BadDelivery) as exc:  # signed, yet not a readable payload
+            item = Unreadable(delivery.delivery_id, delivery.event, _why(exc))
+        self._deliveries.append(item)
         self._last = asyncio.get_running_loop().time()
         if len(self._deliveries) == 1:
             self._since = self._last
@@ -116,34 +132,43 @@ class DeliveryRouter:
                 return
             await asyncio.sleep(wake - now)
 
-    async def route(self, delivery: Accepted) -> None:
-        with self._watch(delivery):
-            await self._route(delivery)
+    async def route(self, item: Event | Unreadable) -> None:
+        with self._watch(item.delivery_id or "", item.event or ""):
+            await self._route(item)
 
-    async def _route(self, delivery: Accepted) -> None:
-        if delivery.event not in events.ROUTED_EVENTS:
-            return
-        try:
-            event = parse_event(delivery)
-            annotate(repo=repository_name(event.data))
-            found: list[events.Work | events.BaseChanged | events.TeamChanged] = []
-            await events.router.dispatch(event, found.append)
-        except (msgspec.DecodeError, BadDelivery) as exc:
-            # signed, but not a payload flagbot can read: one line, no traceback
+    async def _route(self, item: Event | Unreadable) -> None:
+        if isinstance(item, Unreadable):  # the sender's problem: one line, no traceback
             annotate(outcome="malformed")
-            log.warning("bad delivery %s (%s): %s", delivery.delivery_id, delivery.event, _why(exc))
+            log.warning("bad delivery %s (%s): %s", item.delivery_id, item.event, item.why)
+            return
+        annotate(repo=repository_name(item.data))
+        try:
+            found: list[events.Work | events.BaseChanged | events.TeamChanged] = []
+            await events.router.dispatch(item, found.append)
+        except BadDelivery as exc:
+            annotate(outcome="malformed")
+            log.warning("bad delivery %s (%s): %s", item.delivery_id, item.event, _why(exc))
             return
         except Exception:  # flagbot's own bug: the traceback is worth having
             annotate(outcome="malformed")
-            log.exception("could not route delivery %s (%s)", delivery.delivery_id, delivery.event)
+            log.exception("could not route delivery %s (%s)", item.delivery_id, item.event)
             return
-        for item in found:
-            if isinstance(item, events.BaseChanged):
-                await self._base_changed(item)
-            elif isinstance(item, events.TeamChanged):
-                await self._team_changed(item)
+        for work in found:
+            if isinstance(work, events.BaseChanged):
+                await self._base_changed(work)
+            elif isinstance(work, events.TeamChanged):
+                await self._team_changed(work)
             else:
-                self._submit(item)
+                self._submit(work)
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An acknowledged delivery whose routing fields could not be decoded."""
+
+    delivery_id: str
+    event: str
+    why: str
 
 
 def _why(exc: Exception) -> str:

@@ -139,7 +139,7 @@ def test_the_completion_notice_is_shown_once_at_the_end(played: Played) -> None:
 
 
 def test_the_summary_counts_what_happened(played: Played) -> None:
-    assert "12 received (releases-slack 4, stakeholders 4, audit-log 4)" in played.text
+    assert "15 received (releases-slack 5, stakeholders 5, audit-log 5)" in played.text
     assert re.search(r"job\s+rollout new_checkout_flow\s+5% → 100%\s+4 commits", played.text)
     assert f"git -C {played.kept} log --format=fuller" in played.text
 
@@ -201,14 +201,34 @@ def test_main_ends_at_100_percent_after_exactly_four_bumps_an_hour_apart(played:
         "rollout: new_checkout_flow 5% → 25% (early)",
     ]
     assert titles[-1] == "flagbot: create new_checkout_flow (#1)"
-    dates = [datetime.fromisoformat(c["commit"]["committer"]["date"]) for c in commits]
+    assert titles[0] == "flagbot: toggle new_checkout_flow (#4)"  # the last chapter's switch-off
+    walked = [c for c in commits if not c["commit"]["message"].startswith("flagbot: toggle")]
+    dates = [datetime.fromisoformat(c["commit"]["committer"]["date"]) for c in walked]
     assert all(a - b >= timedelta(minutes=60) for a, b in pairwise(dates))
     content = played.github.get(f"/repos/{REPO}/contents/{NEW_FLAG}?ref=main")["content"]
-    assert "percentage: 100 " in base64.b64decode(content).decode()
+    text = base64.b64decode(content).decode()
+    assert "percentage: 100 " in text and "enabled: false" in text
 
 
 def test_each_channel_got_each_announcement_once(played: Played) -> None:
-    assert played.outcome.received == dict.fromkeys(CHANNELS, 4)  # 2 merges, 2 rollouts
+    assert played.outcome.received == dict.fromkeys(CHANNELS, 5)  # 3 merges, 2 rollouts
+
+
+def test_the_shops_unleash_sdk_follows_each_stage_and_the_switch_off_in_one_poll(
+    played: Played,
+) -> None:
+    app = played.outcome.application
+    if app is None:
+        pytest.skip("the Unleash SDK is not installed (the demo extra)")
+    seen = [(s.percentage, s.served) for s in app.seen]
+    # each count was checked against flagbot's evaluator as the demo ran (StoryFailed if not)
+    assert [p for p, _ in seen] == [5, 25, 50, 75, 100, 100]
+    served = [n for _, n in seen]
+    assert all(abs(n - 100 * p) <= 100 for p, n in seen[:5]), seen  # within 1 point
+    assert served[4] == 10_000 and served[5] == 0
+    chapter = played.text.split("── 7")[1]
+    assert "0 of 10,000 customers get new_checkout_flow" in chapter
+    assert "Oncall-approved-by: oncall" in chapter
 
 
 # --- --keep --------------------------------------------------------------------------------------
@@ -229,6 +249,7 @@ def test_keep_writes_a_git_repository_with_the_bumps_and_trailers(played: Played
     assert "Manager-approved-by: mgr" in full and "Flagbot-Job: demo-run-" in full
     assert git("status", "--porcelain") == ""
     assert "percentage: 100 " in (played.kept / NEW_FLAG).read_text()
+    assert "enabled: false" in (played.kept / NEW_FLAG).read_text()
     assert {"main", "new-checkout-flow", "faster-checkout", "payments-off"} <= set(
         git("branch", "--format=%(refname:short)").split()
     )

@@ -48,8 +48,8 @@ async def test_other_scopes_are_ignored():
 
 def test_forgetting_an_orgs_memberships_keeps_other_orgs():
     caches = Caches()
-    caches.memberships.update(
-        {("@acme/qa", "qa"): True, ("@ACME/leads", "mgr"): True, ("@other/qa", "qa"): True}
+    caches.memberships.update(  # team member lists, by team
+        {"@acme/qa": frozenset({"qa"}), "@acme/leads": frozenset({"mgr"}), "@other/qa": {"qa"}}
     )
-    RepoGateway(None, "acme/flags", "t", caches).forget_memberships("acme")  # type: ignore[arg-type]
-    assert dict(caches.memberships) == {("@other/qa", "qa"): True}
+    RepoGateway(None, "acme/flags", "t", caches).forget_memberships("ACME")  # type: ignore[arg-type]
+    assert dict(caches.memberships) == {"@other/qa": {"qa"}}

@@ -25,6 +25,7 @@ from bot.emulator.errors import ApiError
 from bot.emulator.faults import Decision, Faults
 from bot.emulator.git import GitObjectError
 from bot.emulator.ratelimit import RateLimiter
+from bot.emulator.secondary import SecondaryLimiter
 from bot.emulator.world import World
 
 log = logging.getLogger("bot.emulator")
@@ -67,26 +68,31 @@ class Dispatcher:
         faults: Faults,
         calls: CallLog,
         ratelimit: RateLimiter,
+        secondary: SecondaryLimiter | None = None,
     ) -> None:
         self.world = world
         self.router = router
         self.faults = faults
         self.calls = calls
         self.ratelimit = ratelimit
+        self.secondary = secondary
         self.auth_time = time.time
 
     # --- entry points -----------------------------------------------------------------------
     async def handle_async(self, req: Request) -> Served:
         started = time.perf_counter()
+        latency = self.world.options.latency
+        if latency > 0:
+            await asyncio.sleep(latency)
         early, route, decision = self._prepare(req)
         if early is not None:
+            early.delay = latency
             return self._finish(req, early, started)
         assert route is not None and decision is not None
-        delay = decision.latency + self.world.options.latency
-        if delay:
-            await asyncio.sleep(delay)
+        if decision.latency:
+            await asyncio.sleep(decision.latency)
         served = self._serve(req, route, decision)
-        served.delay = delay
+        served.delay = latency + decision.latency
         return self._finish(req, served, started)
 
     def handle(self, req: Request) -> Served:
@@ -121,6 +127,14 @@ class Dispatcher:
                 served.route = route
                 served.fault = decision.fault_kind
                 return served, route, None
+            if self.secondary is not None:
+                try:
+                    self.secondary.admit(req.actor.budget_key, req.method)
+                except ApiError as e:
+                    served = self._error(e, req.actor)
+                    served.route = route
+                    served.fault = "secondary_limit"
+                    return served, route, None
         return None, route, decision
 
     def _serve(self, req: Request, route: Route, decision: Decision) -> Served:

@@ -1,0 +1,155 @@
+"""Pacing one installation's calls under GitHub's limits, so a burst is slowed by us instead of
+refused by GitHub.
+
+GitHub documents secondary limits on content-creating requests (every POST, PATCH, PUT and
+DELETE): no more than 80 in a minute and 500 in an hour. Writes wait their turn in a line, the
+urgent ones (merges) ahead of the rest; a write goes out as soon as every window has room
+(`next_slot`, a pure function), each write counted from its answer. A refusal's
+`Retry-After`, or a spent primary budget until `x-ratelimit-reset`, pauses the line (or every
+call) for everyone, not just the caller.
+Reads run concurrently up to a limit. Clock and sleep are injected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    seconds: float
+    limit: int
+
+
+# GitHub's secondary limits on content-creating requests (REST "Rate limits").
+GITHUB_WRITE_WINDOWS = (Window(60.0, 80), Window(3600.0, 500))
+READ_CONCURRENCY = 16  # GitHub allows 100 concurrent requests per identity, all kinds together
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+_URGENT: ContextVar[bool] = ContextVar("flagbot_urgent_write", default=False)
+
+
+@contextmanager
+def urgent() -> Iterator[None]:
+    """Writes made inside go ahead of the line's other writes (a merge before announcements)."""
+    token = _URGENT.set(True)
+    try:
+        yield
+    finally:
+        _URGENT.reset(token)
+
+
+def is_urgent() -> bool:
+    return _URGENT.get()
+
+
+def next_slot(
+    sent: Sequence[float], now: float, windows: Sequence[Window], in_flight: int = 0
+) -> float:
+    """The earliest time from `now` when one more write keeps every window within its limit;
+    infinity when writes still in flight fill a window (wait for their answers).
+
+    `sent`: when earlier writes were answered, oldest first (none later than `now`). A write
+    counts from its answer, not its departure: GitHub stamps it somewhere in between, so a
+    window measured from answers is never shorter than GitHub's. In-flight writes count as
+    sent now."""
+    at = now
+    for w in windows:
+        room = w.limit - in_flight  # how many answered writes the window may hold, plus one
+        if room <= 0:
+            return float("inf")
+        if len(sent) >= room:
+            at = max(at, sent[-room] + w.seconds)
+    return at
+
+
+class Pacer:
+    """One installation's line of writes and its pool of concurrent reads."""
+
+    def __init__(
+        self,
+        windows: Sequence[Window] = GITHUB_WRITE_WINDOWS,
+        *,
+        reads: int = READ_CONCURRENCY,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.windows = tuple(windows)
+        self.clock = clock
+        self.sleep = sleep
+        self._sent: deque[float] = deque(maxlen=max((w.limit for w in windows), default=1))
+        self._line: list[tuple[int, int]] = []  # (0 urgent | 1 normal, arrival), a heap
+        self._arrivals = itertools.count()
+        self._moved = asyncio.Event()
+        self._flying = 0  # writes sent and not yet answered
+        self._reads = asyncio.Semaphore(reads)
+        self.writes_paused_until = 0.0
+        self.all_paused_until = 0.0
+        self.waited = 0.0  # seconds writes spent in line, summed (for benchmarks and logs)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[None]:
+        async with self._reads:
+            await self._until(self.all_paused_until)
+            yield
+
+    @asynccontextmanager
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        """Wait for this write's turn and room in every window; the write is made inside the
+        block and counted from when it was answered."""
+        await self._turn(urgent)
+        self._flying += 1
+        try:
+            yield
+        finally:
+            self._flying -= 1
+            self._sent.append(self.clock())
+            self._wake()
+
+    async def _turn(self, urgent: bool) -> None:
+        ticket = (0 if urgent else 1, next(self._arrivals))
+        heapq.heappush(self._line, ticket)
+        started = self.clock()
+        try:
+            while True:
+                now = self.clock()
+                paused = max(self.writes_paused_until, self.all_paused_until)
+                at = max(next_slot(self._sent, now, self.windows, self._flying), paused)
+                if self._line[0] != ticket or at == float("inf"):
+                    await self._moved.wait()  # someone ahead went, or a write was answered
+                elif at <= now:
+                    heapq.heappop(self._line)
+                    self.waited += now - started
+                    return
+                else:
+                    await self.sleep(at - now)
+        finally:
+            if ticket in self._line:  # cancelled while waiting
+                self._line.remove(ticket)
+                heapq.heapify(self._line)
+            self._wake()
+
+    def _wake(self) -> None:
+        """Whoever waits in line looks again."""
+        self._moved.set()
+        self._moved = asyncio.Event()
+
+    def pause_writes(self, until: float) -> None:
+        """GitHub refused a write with a secondary limit: no write before `until`."""
+        self.writes_paused_until = max(self.writes_paused_until, until)
+
+    def pause_all(self, until: float) -> None:
+        """The primary budget is spent: no call at all before `until` (its reset)."""
+        self.all_paused_until = max(self.all_paused_until, until)
+
+    async def _until(self, when: float) -> None:
+        while (now := self.clock()) < when:
+            await self.sleep(when - now)
