@@ -1,20 +1,28 @@
-# Two doors: `make demo` and `make test`. Each creates .venv and installs flagbot first.
+# Two doors: `make demo` and `make test`. Each creates .venv and installs what it needs first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-test
+DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test lint format bench clean
-
-$(STAMP): pyproject.toml
+# `make test` (and lint, format, bench) installs the test extra, which includes the demo's;
+# `make demo` needs only the demo extra.
+define install
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 		echo "flagbot needs Python >= 3.11: '$(PYTHON)' is missing or older (try make PYTHON=python3.12)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+	@$(BIN)/python -m pip install --quiet -e '.[$(1)]'
+	@touch $@
+endef
 
-demo: $(STAMP)
+$(STAMP): pyproject.toml
+	$(call install,test)
+
+$(DEMO_STAMP): pyproject.toml
+	$(call install,demo)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/flagbot demo
 
 test: $(STAMP)

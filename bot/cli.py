@@ -30,6 +30,8 @@ COMMANDS: tuple[str, ...] = (
     "replay",
     "demo",
     "emulator",
+    "init",
+    "schema",
 )
 
 

@@ -29,7 +29,15 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import os
     import sys
+    from importlib.util import find_spec
     from pathlib import Path
+
+    if find_spec("aiosmtpd") is None:
+        print(
+            'flagbot demo needs its extra (an SMTP receiver): pip install "flagbot[demo]"',
+            file=sys.stderr,
+        )
+        return 2
 
     from bot.demo.keep import KeepError
     from bot.demo.page import Page
