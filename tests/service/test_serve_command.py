@@ -66,6 +66,9 @@ def test_serves_healthz_and_rejects_unsigned_deliveries(tmp_path):
             else:
                 raise AssertionError("flagbot serve did not come up")
             assert health.json() == {"status": "ok", "backlog": 0}
+            # the start-up check asked GitHub who the App is, once, and nothing else
+            assert [(c.method, c.route) for c in emulator.calls.calls()] == [("GET", "/app")]
+            emulator.calls.reset()
             body = b'{"action": "opened", "number": 1}'
             headers = {
                 "X-GitHub-Event": "pull_request",
