@@ -14,8 +14,8 @@ import requests
 
 from bot.cli import main
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import REPO, TOKENS, seed_for
 from bot.rollout.transport import transport_reason
+from tests.emulator_harness import REPO, TOKENS, seed_for
 
 FLOW = "name: Flow\nrollout:\n  percentage: 5\n  stages: [5, 25, 50, 75, 100]\n  every: 60m\n"
 

@@ -9,9 +9,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import APP_ID, TOKENS, app_private_key, seed_for
 from bot.service.config import ServiceConfig
 from bot.service.preflight import check_github
+from tests.emulator_harness import APP_ID, TOKENS, app_private_key, seed_for
 
 
 def app_config(url: str) -> ServiceConfig:

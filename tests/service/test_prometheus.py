@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import APP_ID, app_private_key
+from tests.emulator_harness import APP_ID, app_private_key
 from tests.service.conftest import NEW_FLAG, REPO, ROOT, seed
 
 README = ROOT / "README.md"

@@ -12,7 +12,7 @@ import time
 import requests
 
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import APP_ID, app_private_key, seed_for
+from tests.emulator_harness import APP_ID, app_private_key, seed_for
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import APP_ID, TOKENS, app_private_key, seed_for
+from tests.emulator_harness import APP_ID, TOKENS, app_private_key, seed_for
 
 HARNESS_TIMEOUT = 60  # seconds: a child still running by then has hung
 
