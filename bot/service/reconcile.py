@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from cachetools import LRUCache
 
 from bot.gh.pulls import RepoGateway
-from bot.notify.channels import notify_all
+from bot.logs import annotate
+from bot.notify.channels import Delivery, notify_all
 from bot.plan.actions import (
     Action,
     Announce,
@@ -77,6 +78,7 @@ class Reconciler:
     owner_teams: LRUCache[tuple[str, int], frozenset[str]] = field(
         default_factory=lambda: LRUCache(4096)
     )
+    on_notice: Callable[[Delivery], None] = lambda delivery: None  # metrics and logs
 
     async def reconcile(
         self,
@@ -117,6 +119,7 @@ class Reconciler:
             if decision.should_merge:
                 facts = replace(facts, inp=await _recheck_members(gw, facts.inp))
                 decision = decide(facts.inp)
+            annotate(step=decision.step)  # the lines logged from here on name the step
             actions = plan(decision, facts)
             if decision.step == "closed":  # left alone
                 return Outcome(number, None)
@@ -189,8 +192,7 @@ class Reconciler:
                         self.channel_env,
                     )
                     for r in results:
-                        if not r.ok:
-                            log.warning("%s: could not notify %s: %s", gw.repo, r.channel, r.detail)
+                        self.on_notice(r)  # counted, and a failure logged
         return False, None, outcome
 
     async def _write_check(self, gw: RepoGateway, action: WriteCheck) -> None:
@@ -209,6 +211,8 @@ class Reconciler:
         results = (
             await notify_all(channels, action.notice, self.channel_env) if action.notice else []
         )
+        for r in results:
+            self.on_notice(r)
         failed = [f"{r.channel} ({r.detail})" for r in results if not r.ok]
         if failed:
             await gw.edit_comment(

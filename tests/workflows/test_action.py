@@ -22,8 +22,8 @@ import yaml
 
 from bot.cli import main
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import REPO, TOKENS, seed_for
 from bot.release import HOME_REPOSITORY
+from tests.emulator_harness import REPO, TOKENS, seed_for
 from tests.workflows.runner import Context, Runner
 
 ROOT = Path(__file__).resolve().parents[2]
