@@ -154,7 +154,7 @@ def test_pre_commit_examples_name_this_repositorys_hook(line, text):
 @pytest.mark.parametrize("line,text", yaml_blocks("policy"), ids=lambda v: str(v)[:20])
 def test_policy_examples_load(line, text):
     policy, problems = load_policy(text.encode())
-    assert problems == [] and policy is not None, f"README.md:{line}: {problems}"
+    assert problems == [] and not policy.is_null, f"README.md:{line}: {problems}"
 
 
 @pytest.mark.parametrize("line,text", yaml_blocks("flag"), ids=lambda v: str(v)[:20])
@@ -167,7 +167,7 @@ def test_rollout_fragments_load_in_a_flag_or_as_policy_defaults(line, text):
     else:
         roles = 'roles: {manager: ["@acme/managers"], qa: ["@acme/qa"]}\n'
         policy, problems = load_policy(f"{roles}{text}".encode())
-        assert problems == [] and policy is not None, f"README.md:{line}: {problems}"
+        assert problems == [] and not policy.is_null, f"README.md:{line}: {problems}"
 
 
 @pytest.mark.parametrize("line,text", yaml_blocks("seed"), ids=lambda v: str(v)[:20])
