@@ -43,6 +43,8 @@ def api() -> Iterator[str]:
 
 def serve(env: dict[str, str], *args: str) -> tuple[int, list[str]]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("FLAGBOT_", "GITHUB_"))}
+    if "--port" not in args:  # never the default 8080: something else may hold it
+        args = (*args, "--port", str(free_port()))
     out = subprocess.run(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", *args],
         env={**base, "FLAGBOT_WEBHOOK_SECRET": "s3cret", **env},
