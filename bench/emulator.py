@@ -24,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.emulator import Emulator
-from bot.emulator.testing import INSTALLATION_ID, REPO, seed_for
+from bot.emulator.seeds import INSTALLATION_ID, REPO, seed_for
 
 
 def prepare(prs: int) -> Emulator:

@@ -69,7 +69,7 @@ def payloads() -> list[tuple[str, bytes]]:
             for p in sorted(vendored.glob("*.json"))
         ]
     from bot.emulator.emulator import Emulator
-    from bot.emulator.testing import REPO, seed_for
+    from bot.emulator.seeds import REPO, seed_for
 
     emulator = Emulator.from_seed(seed_for())
     emulator.add_webhook("http://127.0.0.1:9/webhook", SECRET)

@@ -2,7 +2,8 @@
 
 Each command lives in `bot/commands/<name>.py` with `HELP`, `configure(parser)` and
 `run(args) -> int`; heavy imports happen inside `run`, so `flagbot validate` stays quick.
-Exit codes: 0 success, 1 the command ran and found problems, 2 usage error.
+Exit codes: 0 success, 1 the command ran and found problems, 2 usage error. A usage error is
+one line on stderr (what is wrong and where to read more), never a traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bot import __version__
 
@@ -33,8 +35,15 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line: the problem and where help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="flagbot",
         description="Feature-flag governance the GitOps way.",
     )

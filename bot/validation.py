@@ -12,13 +12,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.diagnostics import Diagnostic, has_errors
-from bot.flags.load import load_flag
-from bot.flags.location import FlagLocation, is_flag_path, locate
-from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
-from bot.policy.config import POLICY_PATH, load_policy
+from bot.flags.location import FlagLocation, is_flag_path
+from bot.flags.model import Flag
+from bot.flags.repository import load_flagset
+from bot.policy.config import POLICY_PATH
 from bot.policy.model import Policy
 
 Snapshot = Mapping[str, bytes]
+MISSING_POLICY = Diagnostic(
+    POLICY_PATH,
+    1,
+    1,
+    f"{POLICY_PATH} is missing: flagbot needs it to know who approves changes; "
+    'create it with at least roles: {manager: ["@org/managers"], qa: ["@org/qa"]}',
+    "error",
+    "missing-policy",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +35,13 @@ class Repository:
     """What the checks look at: the snapshot and what loading made of it."""
 
     snapshot: Snapshot
-    policy: Policy | None  # None when flagbot.yml is missing or invalid
+    policy: Policy  # NULL_POLICY when flagbot.yml is missing or invalid
     flags: tuple[Flag, ...]  # the flags that loaded cleanly
     locations: tuple[FlagLocation, ...]  # every flag file whose path is valid, loaded or not
 
     @property
     def default_environment(self) -> str:
-        return self.policy.default_environment if self.policy else DEFAULT_ENVIRONMENT
+        return self.policy.default_environment
 
 
 Check = Callable[[Repository], Iterable[Diagnostic]]
@@ -102,7 +111,7 @@ def duplicate_keys(repo: Repository) -> Iterable[Diagnostic]:
 
 def declared_environments(repo: Repository) -> Iterable[Diagnostic]:
     """When flagbot.yml lists `environments`, every environment folder must be one of them."""
-    if repo.policy is None or not repo.policy.environments:
+    if not repo.policy.environments:  # the null policy lists none
         return
     allowed = repo.policy.environments
     for loc in repo.locations:
@@ -140,44 +149,14 @@ def validate_snapshot(
     snapshot: Snapshot, *, checks: Iterable[Check] = CHECKS, require_policy: bool = True
 ) -> Validation:
     """Load and check everything flagbot reads in the snapshot; never raises on bad input."""
-    diagnostics: list[Diagnostic] = []
-    policy = None
-    if POLICY_PATH in snapshot:
-        policy, problems = load_policy(snapshot[POLICY_PATH], POLICY_PATH)
-        diagnostics += problems
-    elif require_policy:
-        diagnostics.append(
-            Diagnostic(
-                POLICY_PATH,
-                1,
-                1,
-                f"{POLICY_PATH} is missing: flagbot needs it to know who approves changes; "
-                'create it with at least roles: {manager: ["@org/managers"], qa: ["@org/qa"]}',
-                "error",
-                "missing-policy",
-            )
-        )
-    default_environment = policy.default_environment if policy else DEFAULT_ENVIRONMENT
-    default_every = policy.rollout.every if policy else DEFAULT_EVERY
-    flags: list[Flag] = []
-    locations: list[FlagLocation] = []
     flag_paths = tuple(sorted(p for p in snapshot if is_flag_path(p)))
-    for path in flag_paths:
-        flag, problems = load_flag(
-            snapshot[path],
-            path,
-            default_environment=default_environment,
-            default_every=default_every,
-        )
-        diagnostics += problems
-        if flag is not None:
-            flags.append(flag)
-            locations.append(FlagLocation(flag.path, flag.key, flag.environment))
-        else:
-            location, _ = locate(path, default_environment)
-            if location is not None:
-                locations.append(location)
-    repo = Repository(snapshot, policy, tuple(flags), tuple(locations))
+    loaded = load_flagset(
+        snapshot.get(POLICY_PATH),
+        {path: snapshot[path] for path in flag_paths},
+        missing=(MISSING_POLICY,) if require_policy else (),
+    )
+    diagnostics = list(loaded.diagnostics)
+    repo = Repository(snapshot, loaded.policy, loaded.flags, loaded.locations)
     for check in checks:
         diagnostics += check(repo)
     from bot.policy.codeowners import locate as locate_codeowners

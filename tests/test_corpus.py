@@ -57,6 +57,6 @@ def test_bad_policy_file(case: Case):
     started = time.perf_counter()
     policy, diagnostics = load_policy(case.data, case.path)
     elapsed = time.perf_counter() - started
-    assert policy is None
+    assert policy.is_null
     _assert_expected(case, diagnostics)
     assert elapsed < 1.0, f"{case.file.name} took {elapsed:.2f}s"

@@ -105,7 +105,7 @@ def test_a_missing_or_broken_policy_is_reported_and_flags_are_still_checked():
     assert codes(result) == [(POLICY_PATH, "missing-policy"), ("flags/a.yaml", "wrong-type")]
     assert result.summary() == "1 flag, 0 policy files: 2 errors in 2 files"
     result = validate_snapshot({POLICY_PATH: b"roles: {}\n", "flags/a.yaml": FLAG})
-    assert result.repository.policy is None
+    assert result.repository.policy.is_null
     assert [d.code for d in result.diagnostics] == ["missing-role"]
     assert validate_snapshot({"flags/a.yaml": FLAG}, require_policy=False).ok
 

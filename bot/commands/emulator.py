@@ -7,10 +7,16 @@ import argparse
 HELP = "Run the local GitHub emulator (REST API and webhooks) from a seed file."
 
 
+def port_number(text: str) -> int:
+    from bot.commands.serve import port_number as serve_port
+
+    return serve_port(text)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", required=True, metavar="FILE", help="seed YAML (see README)")
     parser.add_argument(
-        "--port", type=int, default=8765, help="port to listen on (0: any free port)"
+        "--port", type=port_number, default=8765, help="port to listen on (0: any free port)"
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
@@ -22,12 +28,16 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import signal
     import sys
+    from pathlib import Path
 
     from bot.emulator import Emulator, SeedError
 
+    if not Path(args.seed).is_file():
+        print(f"flagbot emulator: --seed {args.seed}: no such file", file=sys.stderr)
+        return 2
     try:
-        emulator = Emulator.from_seed(args.seed, record_to=args.record)
-    except SeedError as e:
+        emulator = Emulator.from_seed(Path(args.seed), record_to=args.record)
+    except SeedError as e:  # the seed's own problems, with file:line (like `validate`)
         print(f"flagbot emulator: {e}", file=sys.stderr)
         return 1
 
@@ -48,5 +58,5 @@ def run(args: argparse.Namespace) -> int:
             f"flagbot emulator: cannot listen on {args.host}:{args.port}: {e.strerror}",
             file=sys.stderr,
         )
-        return 1
+        return 2
     return 0

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.diagnostics import format_text
     from bot.flags.guard import describe_guard
     from bot.rollout.checkout import read_checkout
+    from bot.rollout.preflight import check_settings
     from bot.rollout.probes import Prober
     from bot.rollout.remote import Connection, RemoteRepo, env_branch
     from bot.rollout.verdict import overall
@@ -63,7 +64,12 @@ def run(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     head_checks = None
     if environ.get("GITHUB_TOKEN") and environ.get("GITHUB_REPOSITORY"):
-        connection = Connection.from_env(environ, write_pause=0.0)
+        try:
+            connection = Connection.from_env(environ, write_pause=0.0)
+            check_settings(connection)
+        except ValueError as exc:
+            print(f"flagbot guard: {exc}", file=sys.stderr)
+            return 2
         remote = RemoteRepo.connect(connection, env_branch(environ))
 
         def head_checks(names: Sequence[str]) -> tuple[list[RunState], list[StatusState]]:

@@ -63,6 +63,17 @@ def job_id(env: Mapping[str, str]) -> str:
     return f"local-{uuid.uuid4().hex[:16]}"
 
 
+def seconds(text: str) -> float:
+    """A pause: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo-dir", metavar="DIR", help="the checkout (default: .)")
     parser.add_argument(
@@ -85,7 +96,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--write-pause",
-        type=float,
+        type=seconds,
         metavar="SECONDS",
         help="pause between writes (default: FLAGBOT_WRITE_PAUSE, else 1; GitHub asks for >= 1)",
     )
@@ -102,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.rollout.checkout import read_checkout
     from bot.rollout.history import has_full_history, last_changes
     from bot.rollout.job import JobOptions, remote_start_times, run_job
+    from bot.rollout.preflight import check_remote, check_settings
     from bot.rollout.remote import ACTIONS_BOT, Connection, Identity, RemoteRepo, env_branch
 
     env = dict(os.environ)
@@ -114,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
             else ACTIONS_BOT
         )
         connection = Connection.from_env(env, write_pause=args.write_pause)
+        check_settings(connection)
     except (UsageError, ValueError) as exc:
         print(f"flagbot rollout: {exc}", file=sys.stderr)
         return 2
@@ -125,6 +138,11 @@ def run(args: argparse.Namespace) -> int:
             "use --dry-run to only see what is due",
             file=sys.stderr,
         )
+        return 2
+
+    problem = check_remote(connection) if online else None
+    if problem:
+        print(f"flagbot rollout: {problem}", file=sys.stderr)
         return 2
 
     checkout = read_checkout(root)

@@ -36,8 +36,8 @@ from bot.demo.timeline import Run, Start, timeline, workflow_minutes
 from bot.demo.walk import Walk, check_walk, walk
 from bot.emulator.emulator import Emulator
 from bot.exports.access import ReadTokens
-from bot.flags.load import load_flag
 from bot.flags.model import Flag
+from bot.flags.repository import load_with_policy
 from bot.policy.config import load_policy
 from bot.policy.model import Policy
 from bot.rollout.schedule import fmt_pct, stage_label
@@ -192,18 +192,13 @@ def _chapter_6(page: Page, flag: Flag, created: Pull, result: Walk, policy: Poli
 
 def _policy(text: str) -> Policy:
     policy, problems = load_policy(text.encode(), POLICY)
-    if policy is None:
+    if policy.is_null:
         raise StoryFailed("0", f"{POLICY} is not valid: " + "; ".join(map(str, problems)))
     return policy
 
 
 def _flag(text: str, policy: Policy) -> Flag:
-    flag, problems = load_flag(
-        text.encode(),
-        NEW_FLAG,
-        default_environment=policy.default_environment,
-        default_every=policy.rollout.every,
-    )
+    flag, problems = load_with_policy(text.encode(), NEW_FLAG, policy)
     if flag is None or flag.rollout is None or not flag.rollout.stages:
         why = "; ".join(map(str, problems)) or "it has no staged rollout"
         raise StoryFailed("0", f"{NEW_FLAG} cannot star in the demo: {why}")

@@ -1,5 +1,9 @@
 """gidgethub's aiohttp client with flagbot's retry policy, pacing, API version pin and call
-counting."""
+counting.
+
+`observe`, when given, hears of every attempt: the status (None when no answer came), the
+answer's headers (rate-limit budget) and whether the call was made with the App's JWT rather
+than an installation token or user token (the two draw on different rate-limit budgets)."""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from bot.gh.retry import DEFAULT_POLICY, RetryPolicy, retry_delay
 API_VERSION = "2022-11-28"
 USER_AGENT = "flagbot"
 
+Observer = Callable[[int | None, Mapping[str, str], bool], None]
+
 
 class GitHubClient(GitHubAPI):
     """One per credential (its ETag cache is keyed by URL only, not by token), so one pacer per
@@ -36,6 +42,7 @@ class GitHubClient(GitHubAPI):
         cache: MutableMapping[str, Any] | None = None,
         policy: RetryPolicy = DEFAULT_POLICY,
         calls: Counter[str] | None = None,
+        observe: Observer | None = None,
         pacer: Pacer | None = None,
         pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -45,6 +52,7 @@ class GitHubClient(GitHubAPI):
         self.policy = policy
         self._date: str | None = None
         self.calls: Counter[str] = calls if calls is not None else Counter()
+        self.observe = observe
         # `pause` is injected, so tests never wait through real backoff
         self.pacer = pacer or Pacer(sleep=pause)
 
@@ -59,6 +67,8 @@ class GitHubClient(GitHubAPI):
             try:
                 status, resp_headers, data = await self._paced(method, url, headers, body, as_app)
             except (aiohttp.ClientError, TimeoutError) as exc:
+                if self.observe:
+                    self.observe(None, {}, as_app)
                 delay = retry_delay(None, {}, attempt, self.pacer.clock(), self.policy)
                 if delay is None:
                     raise ConnectionError(f"{method} {url}: {exc}") from exc
@@ -66,6 +76,8 @@ class GitHubClient(GitHubAPI):
                 continue
             if status == 304:
                 self.calls["304"] += 1
+            if self.observe:
+                self.observe(status, resp_headers, as_app)
             if not as_app and resp_headers.get("x-ratelimit-remaining") == "0":
                 with suppress(KeyError, ValueError):  # spent: nobody calls before the reset
                     self.pacer.pause_all(float(resp_headers["x-ratelimit-reset"]))

@@ -32,7 +32,7 @@ class RoleNeed:
 def role_needs(inp: DecisionInput, change: ChangeRequest) -> tuple[RoleNeed, ...]:
     """The roles one change needs and the owners of its file that may approve each."""
     policy = inp.policy
-    if policy is None:
+    if policy.is_null:
         return ()
     roles = policy.required_roles(change.environment, change.change_type, change.enabled_after)
     owners = inp.owners.get(change.path) or ()

@@ -25,7 +25,7 @@ EXPIRY_MARKER = "<!-- flagbot:expired -->"
 def timeout_actions(decision: Decision, facts: Facts) -> tuple[Action, ...]:
     """Remind or expire a pull request still waiting for approvals, each once per head."""
     inp, ledger = facts.inp, facts.ledger
-    if decision.step != "approval" or inp.policy is None or inp.pr.draft:
+    if decision.step != "approval" or inp.policy.is_null or inp.pr.draft:
         return ()
     if facts.now is None or ledger.first_checked is None:
         return ()
@@ -68,7 +68,7 @@ def next_deadline(decision: Decision, facts: Facts) -> datetime | None:
     """When the approval clock next asks for something (a reminder, then expiry), if ever:
     until then, with nothing changed on GitHub, reconciling again would do nothing."""
     inp, ledger = facts.inp, facts.ledger
-    if decision.step != "approval" or inp.policy is None or inp.pr.draft:
+    if decision.step != "approval" or inp.policy.is_null or inp.pr.draft:
         return None
     if ledger.first_checked is None:
         return None

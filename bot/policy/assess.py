@@ -21,12 +21,13 @@ from bot.diagnostics import Diagnostic
 from bot.flags.filemode import KINDS, tree_problems
 from bot.flags.load import load_flag
 from bot.flags.location import FlagLocation, in_flags_dir, is_flag_path, locate
-from bot.flags.model import DEFAULT_ENVIRONMENT, DEFAULT_EVERY, Flag
+from bot.flags.model import Flag
+from bot.flags.repository import load_with_policy, read_policy
 from bot.policy.changes import FileVersions, classify
 from bot.policy.codeowners import CodeOwners, load_codeowners
-from bot.policy.config import POLICY_PATH, load_policy
+from bot.policy.config import POLICY_PATH
 from bot.policy.decision import DecisionInput, PullRequestFacts
-from bot.policy.model import Policy
+from bot.policy.model import NULL_POLICY
 from bot.policy.patch import reverse_patch
 from bot.policy.reviews import Review
 from bot.validation import Repository, duplicate_keys
@@ -117,9 +118,8 @@ def paths_after(base_paths: tuple[str, ...], files: tuple[ChangedFile, ...]) -> 
 
 
 def assess(ctx: PullContext) -> DecisionInput:
-    policy, policy_problems = _policy(ctx.policy_file)
-    default_env = policy.default_environment if policy else DEFAULT_ENVIRONMENT
-    default_every = policy.rollout.every if policy else DEFAULT_EVERY
+    policy, policy_problems = read_policy(ctx.policy_file, (MISSING_POLICY,))
+    default_env = policy.default_environment
     owners_file = _codeowners(ctx.codeowners)
 
     problems: list[Diagnostic] = _head_tree_problems(ctx.head_modes)
@@ -148,9 +148,7 @@ def assess(ctx: PullContext) -> DecisionInput:
             if data is None:
                 problems.append(Diagnostic(after_path, 0, 0, "could not read this file"))
                 continue
-            after, found = load_flag(
-                data, after_path, default_environment=default_env, default_every=default_every
-            )
+            after, found = load_with_policy(data, after_path, policy)
             problems += found
             if after is None:
                 continue
@@ -177,27 +175,14 @@ def assess(ctx: PullContext) -> DecisionInput:
     )
 
 
-def _policy(data: bytes | None) -> tuple[Policy | None, list[Diagnostic]]:
-    if data is None:
-        return None, [
-            Diagnostic(
-                POLICY_PATH,
-                0,
-                0,
-                f"{POLICY_PATH} is missing on the base branch: add one that maps the roles "
-                "manager and qa to code owners",
-            )
-        ]
-    policy, problems = _parsed_policy(data)
-    return policy, list(problems)
-
-
-# Parsed base files, by content (which is what a blob id names): every reconcile against the
-# same base reuses them. The parsed objects are immutable; bytes cache their own hash.
-@lru_cache(maxsize=64)
-def _parsed_policy(data: bytes) -> tuple[Policy | None, tuple[Diagnostic, ...]]:
-    policy, problems = load_policy(data, POLICY_PATH)
-    return policy, tuple(problems)
+# Fail closed: without a policy at the base nobody may approve, so the pull request is rejected.
+MISSING_POLICY = Diagnostic(
+    POLICY_PATH,
+    0,
+    0,
+    f"{POLICY_PATH} is missing on the base branch: add one that maps the roles "
+    "manager and qa to code owners",
+)
 
 
 @lru_cache(maxsize=64)
@@ -307,5 +292,5 @@ def _collisions(ctx: PullContext, default_env: str) -> list[Diagnostic]:
         if loc is not None:
             locations.append(loc)
     touched = {new_path(f) for f in ctx.files}
-    repo = Repository({}, None, (), tuple(locations))
+    repo = Repository({}, NULL_POLICY, (), tuple(locations))
     return [d for d in duplicate_keys(repo) if d.path in touched]

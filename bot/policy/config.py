@@ -19,6 +19,7 @@ from bot.flags.plan import read_every, read_stages
 from bot.policy.model import (
     CHANGE_TYPES,
     DEFAULT_ROLES,
+    NULL_POLICY,
     ApprovalTimeout,
     Channel,
     Policy,
@@ -66,14 +67,14 @@ ENV_VAR_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ROLE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
-def load_policy(data: bytes, path: str = POLICY_PATH) -> tuple[Policy | None, list[Diagnostic]]:
-    """Read `flagbot.yml`. The Policy is None whenever there is an error."""
+def load_policy(data: bytes, path: str = POLICY_PATH) -> tuple[Policy, list[Diagnostic]]:
+    """Read `flagbot.yml`. The Policy is NULL_POLICY whenever there is an error."""
     doc, problems = load_mapping(data, path, kind="flagbot.yml")
     if doc is None:
-        return None, problems
+        return NULL_POLICY, problems
     fields = Fields(doc)
     policy = _PolicyReader(fields).read(doc.data)
-    return (policy if fields.ok else None), fields.diagnostics
+    return (policy if fields.ok else NULL_POLICY), fields.diagnostics
 
 
 class _PolicyReader:
@@ -84,7 +85,7 @@ class _PolicyReader:
         self.roles: dict[str, tuple[str, ...]] = {}
         self.environments: tuple[str, ...] = ()
 
-    def read(self, m: dict[Any, Any]) -> Policy | None:
+    def read(self, m: dict[Any, Any]) -> Policy:
         f = self.f
         f.known_keys(m, (), POLICY_FIELDS)
         if "roles" not in m:
@@ -116,7 +117,7 @@ class _PolicyReader:
         approval = self.read_approval(m["approval"]) if "approval" in m else ApprovalTimeout()
         exports = self.read_exports(m["exports"]) if "exports" in m else ()
         if not f.ok:
-            return None
+            return NULL_POLICY
         return Policy(
             roles=self.roles,
             requirements=requirements,  # type: ignore[arg-type]

@@ -56,7 +56,7 @@ def codeowners_syntax(repo: Repository) -> Iterable[Diagnostic]:
 
 def approvable(repo: Repository) -> Iterable[Diagnostic]:
     """Every flag has a code owner, and an owner in each role its changes may need."""
-    if repo.policy is None or not repo.locations:
+    if repo.policy.is_null or not repo.locations:
         return []
     owners_file, _ = _codeowners(repo)
     if owners_file is None:

@@ -68,7 +68,7 @@ class DecisionInput:
     changed_paths: tuple[str, ...]
     changes: tuple[ChangeRequest, ...]
     problems: tuple[Diagnostic, ...]  # head validation errors (flags, cross-file)
-    policy: Policy | None  # None: missing or invalid at the base commit
+    policy: Policy  # NULL_POLICY: missing or invalid at the base commit
     policy_problems: tuple[Diagnostic, ...]
     owners: Mapping[str, tuple[str, ...] | None]  # flag path -> its CODEOWNERS owners at base
     codeowners_path: str | None
@@ -128,7 +128,7 @@ def eligible_owners(policy: Policy, owners: Sequence[str], role: str) -> tuple[s
 
 def membership_questions(inp: DecisionInput) -> set[tuple[str, str]]:
     """The (team, login) pairs whose membership the decision needs; the service asks GitHub."""
-    if inp.policy is None:
+    if inp.policy.is_null:
         return set()
     reviewers = {r.user.lower() for r in latest_reviews(inp.reviews).values()}
     reviewers.discard(inp.pr.author.lower())
@@ -152,7 +152,7 @@ def decide(inp: DecisionInput) -> Decision:
                 "neutral",
                 ("Someone merged this pull request without waiting for flagbot's approvals.",),
             )
-        wants_notice = inp.policy is None or inp.policy.notify_on_complete
+        wants_notice = inp.policy.notify_on_complete  # True for the null policy
         if pr.notified or not wants_notice:
             return Decision("done", "Merged", "success")
         return Decision("notify", "Merged", "success", ("Announcing the change.",))
@@ -188,7 +188,7 @@ def decide(inp: DecisionInput) -> Decision:
     if not inp.changed_paths:
         return Decision("validate", "Nothing to review", "neutral", ("No files changed.",))
 
-    if inp.policy is None or any(d.is_error for d in inp.policy_problems):
+    if inp.policy.is_null or any(d.is_error for d in inp.policy_problems):
         reasons = tuple(str(d) for d in inp.policy_problems if d.is_error) or (
             ".github/flagbot.yml is missing on the base branch: add one that maps roles to owners.",
         )

@@ -92,6 +92,12 @@ class Policy:
     rollout: RolloutDefaults = field(default_factory=RolloutDefaults)
     approval: ApprovalTimeout = field(default_factory=ApprovalTimeout)
     exports: tuple[str, ...] = ()  # flagd, unleash: formats every flag must be expressible in
+    usable: bool = True  # False only for NULL_POLICY
+
+    @property
+    def is_null(self) -> bool:
+        """flagbot.yml was missing or invalid: the defaults place flags, nothing approves."""
+        return not self.usable
 
     def required_roles(
         self, environment: str, change_type: ChangeType, enabled_after: bool | None
@@ -118,3 +124,9 @@ class Policy:
         return tuple(
             role for role, owners in self.roles.items() if o in {x.lower() for x in owners}
         )
+
+
+# What a missing or invalid flagbot.yml reads as. Fail-closed by construction: it maps no role to
+# anybody, so no change can be approved, and the decision rejects it before asking (`is_null`).
+# Its other fields are the defaults, which is what a checkout without flagbot.yml runs with.
+NULL_POLICY = Policy(roles={}, usable=False)

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.diagnostics import Diagnostic
-from bot.flags.load import MAX_FLAG_BYTES, load_flag
+from bot.flags.load import MAX_FLAG_BYTES
 from bot.flags.location import FLAGS_DIR, is_flag_path
-from bot.flags.model import DEFAULT_ENVIRONMENT, Flag
+from bot.flags.model import Flag
+from bot.flags.repository import load_flagset
 from bot.local.filemodes import checkout_problems
-from bot.policy.config import POLICY_PATH, load_policy
-from bot.policy.model import Policy, RolloutDefaults
+from bot.policy.config import POLICY_PATH
+from bot.policy.model import Policy
 from bot.rollout.schedule import has_plan
 
 # One byte past the loader's limit is enough for it to say "too large" without reading more.
@@ -41,7 +42,7 @@ def blob_sha(data: bytes) -> str:
 @dataclass(frozen=True, slots=True)
 class Checkout:
     root: Path
-    policy: Policy | None  # None when flagbot.yml is missing or invalid
+    policy: Policy  # NULL_POLICY when flagbot.yml is missing or invalid
     policy_found: bool
     planned: tuple[Flag, ...]  # valid flags with a staged plan, sorted by path
     texts: dict[str, bytes] = field(repr=False)  # path -> bytes, for every planned flag
@@ -50,12 +51,12 @@ class Checkout:
 
     @property
     def default_environment(self) -> str:
-        return self.policy.default_environment if self.policy else DEFAULT_ENVIRONMENT
+        return self.policy.default_environment
 
     @property
     def policy_ok(self) -> bool:
         """The policy is usable: valid, or absent (then the defaults apply)."""
-        return self.policy is not None or not self.policy_found
+        return not self.policy.is_null or not self.policy_found
 
 
 def flag_paths(root: Path) -> list[str]:
@@ -81,34 +82,23 @@ def _read(path: Path) -> bytes:
 
 def read_checkout(root: Path) -> Checkout:
     """Load flagbot.yml and every flag file; invalid files become diagnostics, never errors."""
-    diagnostics: list[Diagnostic] = []
-    policy: Policy | None = None
     policy_file = root / POLICY_PATH
     policy_found = policy_file.is_file()
-    if policy_found:
-        policy, problems = load_policy(_read(policy_file), POLICY_PATH)
-        diagnostics += problems
-    default_environment = policy.default_environment if policy else DEFAULT_ENVIRONMENT
-    defaults = policy.rollout if policy else RolloutDefaults()
-    diagnostics += checkout_problems(root)  # symlinks and submodules are no flags
-    planned: list[Flag] = []
-    texts: dict[str, bytes] = {}
     paths = flag_paths(root)
-    for path in paths:
-        data = _read(root / path)
-        if _PLAN_KEY not in data:
-            continue
-        flag, problems = load_flag(
-            data,
-            path,
-            default_environment=default_environment,
-            default_every=defaults.every,
-            default_guard=defaults.guard,
-        )
-        diagnostics += problems
-        if flag is not None and has_plan(flag):
-            planned.append(flag)
-            texts[path] = data
+    staged = {path: data for path in paths if _PLAN_KEY in (data := _read(root / path))}
+    loaded = load_flagset(_read(policy_file) if policy_found else None, staged)
+    planned = tuple(f for f in loaded.flags if has_plan(f))
+    diagnostics = (
+        *loaded.policy_problems,
+        *checkout_problems(root),  # symlinks and submodules are no flags
+        *loaded.flag_problems,
+    )
     return Checkout(
-        root, policy, policy_found, tuple(planned), texts, tuple(diagnostics), len(paths)
+        root,
+        loaded.policy,
+        policy_found,
+        planned,
+        {f.path: staged[f.path] for f in planned},
+        diagnostics,
+        len(paths),
     )

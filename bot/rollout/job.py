@@ -24,11 +24,11 @@ from datetime import datetime
 from typing import Literal
 
 from bot.diagnostics import Diagnostic, has_errors
-from bot.flags.load import load_flag
 from bot.flags.model import Flag
+from bot.flags.repository import load_with_policy
 from bot.notify.channels import Delivery, notify_all
 from bot.notify.notice import Notice, guard_tripped, rollout_complete
-from bot.policy.model import Channel, RolloutDefaults
+from bot.policy.model import Channel
 from bot.rollout.checkout import Checkout, blob_sha
 from bot.rollout.decide import Action, GuardReport, Hold, Pause, decide, in_progress
 from bot.rollout.edit import EditError, bump_text, pause_text
@@ -183,8 +183,8 @@ class _Commit:
         self.options = options
         self.prober = prober
         self.log = log
+        self.policy = checkout.policy
         self.default_environment = checkout.default_environment
-        self.defaults = checkout.policy.rollout if checkout.policy else RolloutDefaults()
         self.texts = dict(checkout.texts)
         self.flags = {f.path: f for f in checkout.planned}
         self.done: list[Result] = []  # flags settled or failed on the way
@@ -280,13 +280,7 @@ class _Commit:
         return kept
 
     def _decide_again(self, action: Action, path: str, data: bytes) -> Action | None:
-        flag, problems = load_flag(
-            data,
-            path,
-            default_environment=self.default_environment,
-            default_every=self.defaults.every,
-            default_guard=self.defaults.guard,
-        )
+        flag, problems = load_with_policy(data, path, self.policy)
         if flag is None:
             self.done.append(
                 replace(
@@ -422,7 +416,7 @@ def _announce(
     log: Callable[[str], None],
 ) -> None:
     policy = checkout.policy
-    if policy is None or not policy.channels:
+    if not policy.channels:  # the null policy has none
         return
     repository = (
         remote.full_name

@@ -36,6 +36,7 @@ from github.GitTree import GitTree
 from github.Repository import Repository
 
 from bot.rollout.edit import format_timestamp
+from bot.rollout.transport import transport_reason
 from bot.rollout.verdict import RunState, StatusState
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -174,6 +175,8 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, GithubException):
         message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
         return f"HTTP {exc.status}: {message or exc.message or ''}".rstrip(": ")
+    if isinstance(exc, requests.exceptions.RequestException):
+        return f"GitHub unreachable ({transport_reason(exc)})"
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -66,6 +66,7 @@ def values(options: Options) -> dict[str, str]:
         "org": options.org,
         "flagbot_repository": options.flagbot_repository,
         "pin": pin.uses_suffix,
+        "flagbot_ref": pin.ref,
         "precommit_rev": pin.ref,
         "precommit_comment": "" if pin.ref == pin.label else f"  # {pin.label}",
         "flag_schema": schema_url("flag", pin.label, options.flagbot_repository),

@@ -5,7 +5,8 @@ acknowledges (202) within microseconds; routing (`routing`) and
 reconciling (`work`, `reconcile`) happen on background tasks, so GitHub's 10-second limit is
 never at risk. A sweep (`sweep`) at start-up and every `FLAGBOT_SWEEP_INTERVAL` finds what
 lost deliveries left behind. On shutdown new deliveries get 503 while acknowledged work
-finishes (`FLAGBOT_DRAIN_TIMEOUT`). `GET /healthz` reports liveness and the backlog.
+finishes (`FLAGBOT_DRAIN_TIMEOUT`). `GET /healthz` reports liveness and the backlog,
+`GET /readyz` readiness and `GET /metrics` Prometheus metrics (see `instruments`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ from bot.service.announcing import Announcements
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
 from bot.service.events import Work
+from bot.service.health import ReadinessCheck
+from bot.service.instruments import Instruments
 from bot.service.intake import Accepted, Rejected, check_delivery
 from bot.service.membership import affected_pulls
+from bot.service.metrics import metrics_handler
 from bot.service.pool import ClientPool
+from bot.service.preflight import check_github
 from bot.service.queue import KeyedQueue
 from bot.service.reconcile import Outcome, Reconciler, utcnow
 from bot.service.routing import DeliveryRouter
@@ -54,22 +59,30 @@ class Service:
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
-        self.pool = ClientPool(config, sleep=sleep)
+        self.instruments = Instruments(config.api_url, lambda: self.backlog, config.ready_backlog)
+        self.pool = ClientPool(config, sleep=sleep, observer=self.instruments.github_observer)
         self.reconciler = Reconciler(
             self.pool.gateway_for,
             channel_env=dict(config.channel_env or {}),
             checks_allowed=self.pool.auth.is_app,
             clock=clock,
+            on_notice=self.instruments.notice,
         )
         self.work = WorkQueue(
-            self.reconciler.reconcile, workers=config.workers, retry=config.retry, sleep=sleep
+            self.reconciler.reconcile,
+            workers=config.workers,
+            retry=config.retry,
+            sleep=sleep,
+            watch=self.instruments.reconciling,
+        )
+        self.router = DeliveryRouter(
+            self._submit, self._base_changed, self._team_changed, watch=self.instruments.routing
         )
         self.announcements = Announcements(
             lambda key: self.work.submit(Work(key[0], key[1], self.work.installations.get(key)))
         )
         self.reconciler.hand_off = self.announcements.hand
         self.reconciler.announcing = self.announcements.holds
-        self.router = DeliveryRouter(self.work.submit, self._base_changed, self._team_changed)
         self.memo = SweepMemo()  # periodic sweeps skip what did not change
         self.work.listeners.append(self.memo.finished)
         self.sweeper = Sweeper(self.sweep, config.sweep_interval, sleep=sleep, rng=rng)
@@ -148,18 +161,22 @@ class Service:
         repos = await self.pool.repositories() if self.pool.auth.is_app else None
         if repos is None:
             repos = sorted({(r, i) for (r, _), i in self.work.installations.items()})
-        return await sweep(self.pool, self.work.submit, repos, self.memo)
+        return await sweep(self.pool, self._submit, repos, self.memo)
 
     # Work --------------------------------------------------------------------------------------
 
     def accept(self, delivery: Accepted) -> None:
         self.router.accept(delivery)
 
+    def _submit(self, item: events.Work) -> None:
+        self.instruments.submitted((item.repo, item.number))  # the delivery that asked
+        self.work.submit(item)
+
     async def _base_changed(self, item: events.BaseChanged) -> None:
         try:
             gw = await self.gateway_for(item.repo, item.installation_id)
             for pull in await gw.open_pulls(item.branch):
-                self.work.submit(events.Work(item.repo, int(pull["number"]), item.installation_id))
+                self._submit(events.Work(item.repo, int(pull["number"]), item.installation_id))
         except NotOurs as exc:
             log.warning("ignored a push to %s:%s: %s", item.repo, item.branch, exc)
         except Exception as exc:  # the next sweep re-decides them
@@ -169,11 +186,12 @@ class Service:
         try:
             gw = await self.gateway_for("", item.installation_id)
             for work in await affected_pulls(gw, item, self.reconciler.owner_teams):
-                self.work.submit(work)
+                self._submit(work)
         except Exception as exc:  # the next sweep re-decides them
             log.warning("could not re-decide pull requests after %s changed: %s", item.teams, exc)
 
 
+TOO_LARGE = Rejected(413, "payload too large")
 _ACK_HEADERS = {"Content-Type": "application/json"}
 
 
@@ -189,25 +207,34 @@ def make_app(config: ServiceConfig, service: Service | None = None) -> web.Appli
     app = web.Application(client_max_size=config.max_body)
     app[SERVICE] = service
 
+    def refuse(request: web.Request, refused: Rejected, size: int) -> web.Response:
+        service.instruments.rejected(request.headers, refused.status, refused.reason, size)
+        return web.json_response({"error": refused.reason}, status=refused.status)
+
     async def webhook(request: web.Request) -> web.Response:
         if service.closing:  # GitHub records the failure; `flagbot redeliver` or a sweep
             return web.json_response({"error": "shutting down"}, status=503)
         if (request.content_length or 0) > config.max_body:
-            return web.json_response({"error": "payload too large"}, status=413)
+            return refuse(request, TOO_LARGE, request.content_length or 0)
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "payload too large"}, status=413)
+            return refuse(request, TOO_LARGE, request.content_length or 0)
         result = check_delivery(request.headers, body, config.webhook_secret, config.max_body)
         if isinstance(result, Rejected):
-            log.warning("refused a delivery (%d): %s", result.status, result.reason)
-            return web.json_response({"error": result.reason}, status=result.status)
+            return refuse(request, result, len(body))
         service.accept(result)
         return acknowledgement(result.delivery_id)
 
     async def healthz(request: web.Request) -> web.Response:
         status = "draining" if service.closing else "ok"
         return web.json_response({"status": status, "backlog": service.backlog})
+
+    async def probe() -> str | None:
+        assert service.pool.session is not None, "service not started"
+        return await check_github(service.pool.session, config)
+
+    readiness = ReadinessCheck(service.instruments.readiness, probe, lambda: service.backlog)
 
     async def lifecycle(app: web.Application):
         await service.start()
@@ -216,6 +243,8 @@ def make_app(config: ServiceConfig, service: Service | None = None) -> web.Appli
 
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readiness.handle)
+    app.router.add_get("/metrics", metrics_handler(service.instruments.metrics))
     app.cleanup_ctx.append(lifecycle)
     exports.register(app, service)  # applications read the flags: flagd and Unleash
     return app

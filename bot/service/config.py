@@ -33,6 +33,8 @@ class ServiceConfig:
     workers: int = 8
     channel_env: Mapping[str, str] | None = None  # where channel URLs are looked up
     retry: RetryPolicy = DEFAULT_POLICY
+    ready_backlog: int = 5000  # /readyz fails above this backlog
+    key_variable: str = "GITHUB_APP_PRIVATE_KEY"  # where the key came from, for messages
     sweep_interval: float = 0.0  # seconds between sweeps inside serve; 0: none (not even at
     # start-up). FLAGBOT_SWEEP_INTERVAL, default 10m.
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT  # FLAGBOT_DRAIN_TIMEOUT
@@ -58,7 +60,8 @@ class ServiceConfig:
                 key = Path(key_path).read_text()
             except OSError as exc:
                 raise ConfigError(
-                    f"GITHUB_APP_PRIVATE_KEY_PATH: cannot read {key_path}: {exc}"
+                    f"GITHUB_APP_PRIVATE_KEY_PATH={key_path!r} cannot be read "
+                    f"({exc.strerror or exc}): point it at the App's .pem file"
                 ) from None
         token = env.get("GITHUB_TOKEN") or None
         if app_id and not key:
@@ -73,13 +76,9 @@ class ServiceConfig:
                 "no GitHub credentials: set GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY(_PATH), "
                 "or GITHUB_TOKEN"
             )
-        try:
-            max_body = int(env.get("FLAGBOT_MAX_BODY", DEFAULT_MAX_BODY))
-            workers = int(env.get("FLAGBOT_WORKERS", 8))
-        except ValueError as exc:
-            raise ConfigError(
-                f"FLAGBOT_MAX_BODY / FLAGBOT_WORKERS must be integers: {exc}"
-            ) from None
+        max_body = _positive(env, "FLAGBOT_MAX_BODY", DEFAULT_MAX_BODY)
+        workers = _positive(env, "FLAGBOT_WORKERS", 8)
+        ready_backlog = _positive(env, "FLAGBOT_READY_BACKLOG", 5000)
         sweep_every = _seconds(env, "FLAGBOT_SWEEP_INTERVAL", DEFAULT_SWEEP_INTERVAL)
         drain = _seconds(env, "FLAGBOT_DRAIN_TIMEOUT", f"{DEFAULT_DRAIN_TIMEOUT:g}s")
         try:
@@ -97,8 +96,25 @@ class ServiceConfig:
             private_key=key,
             max_body=max_body,
             workers=workers,
+            ready_backlog=ready_backlog,
             channel_env=env,
+            key_variable=(
+                "GITHUB_APP_PRIVATE_KEY_PATH"
+                if key_path and not env.get("GITHUB_APP_PRIVATE_KEY")
+                else "GITHUB_APP_PRIVATE_KEY"
+            ),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r} is not a whole number above 0: set it to e.g. {default}")
+    return value
 
 
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")

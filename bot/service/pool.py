@@ -11,7 +11,7 @@ import aiohttp
 from cachetools import LRUCache
 
 from bot.gh.auth import AppAuth, TokenAuth
-from bot.gh.client import GitHubClient
+from bot.gh.client import GitHubClient, Observer
 from bot.gh.pulls import PER_PAGE, RepoGateway
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
@@ -25,9 +25,11 @@ class ClientPool:
         config: ServiceConfig,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: Callable[[str], Observer] | None = None,
     ) -> None:
         self.config = config
         self.sleep = sleep
+        self.observer = observer  # per credential: metrics and readiness hear every answer
         self.caches = Caches()
         self.auth: AppAuth | TokenAuth = (
             AppAuth(config.app_id, config.private_key)
@@ -55,6 +57,7 @@ class ClientPool:
                 cache=LRUCache(maxsize=ETAG_CACHE_SIZE),
                 policy=self.config.retry,
                 pause=self.sleep,
+                observe=self.observer(str(key)) if self.observer else None,
             )
         return self.clients[key]
 

@@ -19,7 +19,8 @@ from typing import Any
 from cachetools import LRUCache
 
 from bot.gh.pulls import RepoGateway
-from bot.notify.channels import notify_all
+from bot.logs import annotate
+from bot.notify.channels import Delivery, notify_all
 from bot.plan.actions import (
     Action,
     Announce,
@@ -81,6 +82,7 @@ class Reconciler:
     # Where what follows a merge (claim, announcement) runs; None: in the same reconcile.
     hand_off: Callable[[tuple[str, int], Coroutine[Any, Any, Outcome]], None] | None = None
     announcing: Callable[[tuple[str, int]], bool] = lambda key: False  # handed off, in flight
+    on_notice: Callable[[Delivery], None] = lambda delivery: None  # metrics and logs
 
     async def reconcile(
         self,
@@ -135,6 +137,7 @@ class Reconciler:
             if decision.should_merge:
                 facts = replace(facts, inp=await _recheck_members(gw, facts.inp))
                 decision = decide(facts.inp)
+            annotate(step=decision.step)  # the lines logged from here on name the step
             actions = plan(decision, facts)
             if decision.step == "closed":  # left alone
                 return Outcome(number, None)
@@ -212,8 +215,7 @@ class Reconciler:
                         self.channel_env,
                     )
                     for r in results:
-                        if not r.ok:
-                            log.warning("%s: could not notify %s: %s", gw.repo, r.channel, r.detail)
+                        self.on_notice(r)  # counted, and a failure logged
         return False, None, outcome
 
     async def _write_check(self, gw: RepoGateway, action: WriteCheck) -> None:
@@ -232,6 +234,8 @@ class Reconciler:
         results = (
             await notify_all(channels, action.notice, self.channel_env) if action.notice else []
         )
+        for r in results:
+            self.on_notice(r)
         failed = [f"{r.channel} ({r.detail})" for r in results if not r.ok]
         if failed:
             await gw.edit_comment(

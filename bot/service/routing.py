@@ -12,13 +12,16 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import msgspec
 from gidgethub.sansio import Event
 
+from bot.logs import annotate
 from bot.service import events
+from bot.service.instruments import repository_name
 from bot.service.intake import Accepted
 
 log = logging.getLogger("flagbot.service")
@@ -40,12 +43,22 @@ ROUTING_MAX_BACKLOG = 5000
 Submit = Callable[[events.Work], None]
 BaseChanged = Callable[[events.BaseChanged], Awaitable[None]]
 TeamChanged = Callable[[events.TeamChanged], Awaitable[None]]
+Watch = Callable[[str, str], AbstractContextManager[object]]  # (delivery id, event)
+
+
+def unwatched(delivery_id: str, event: str) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 class DeliveryRouter:
     def __init__(
-        self, submit: Submit, base_changed: BaseChanged, team_changed: TeamChanged
+        self,
+        submit: Submit,
+        base_changed: BaseChanged,
+        team_changed: TeamChanged,
+        watch: Watch = unwatched,
     ) -> None:
+        self._watch = watch  # log context, metrics and the access line of each delivery
         self._submit = submit
         self._base_changed = base_changed
         self._team_changed = team_changed
@@ -77,7 +90,8 @@ class DeliveryRouter:
         later (`ROUTING_BATCH`), so a burst is routed a batch per wake-up instead of one
         event-loop turn per delivery."""
         if delivery.event not in events.ROUTED_EVENTS:
-            return
+            with self._watch(delivery.delivery_id, delivery.event):  # its access line: ignored
+                return
         try:
             item: Event | Unreadable = parse_event(delivery)
         except (msgspec.DecodeError, BadDelivery) as exc:  # signed, yet not a readable payload
@@ -119,16 +133,24 @@ class DeliveryRouter:
             await asyncio.sleep(wake - now)
 
     async def route(self, item: Event | Unreadable) -> None:
+        with self._watch(item.delivery_id or "", item.event or ""):
+            await self._route(item)
+
+    async def _route(self, item: Event | Unreadable) -> None:
         if isinstance(item, Unreadable):  # the sender's problem: one line, no traceback
+            annotate(outcome="malformed")
             log.warning("bad delivery %s (%s): %s", item.delivery_id, item.event, item.why)
             return
+        annotate(repo=repository_name(item.data))
         try:
             found: list[events.Work | events.BaseChanged | events.TeamChanged] = []
             await events.router.dispatch(item, found.append)
         except BadDelivery as exc:
+            annotate(outcome="malformed")
             log.warning("bad delivery %s (%s): %s", item.delivery_id, item.event, _why(exc))
             return
         except Exception:  # flagbot's own bug: the traceback is worth having
+            annotate(outcome="malformed")
             log.exception("could not route delivery %s (%s)", item.delivery_id, item.event)
             return
         for work in found:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import Callable
 
 from aiohttp import web
@@ -19,13 +20,16 @@ from bot.service.app import SERVICE, Service
 
 
 async def serve_until_signalled(
-    app: web.Application, host: str, port: int, say: Callable[[str], None]
+    app: web.Application, sock: socket.socket, say: Callable[[str], None]
 ) -> None:
+    """Serve `app` on `sock` (bound and listening already, so a busy port was reported before
+    anything started) until a signal."""
     service: Service = app[SERVICE]  # type: ignore[assignment]
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.SockSite(runner, sock)
     await site.start()
+    host, port = sock.getsockname()[:2]
     say(f"listening on http://{host}:{port}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -12,12 +12,14 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
+from contextlib import AbstractContextManager
 
 from gidgethub import GitHubException
 
 from bot.gh.errors import NotOurs
 from bot.gh.retry import RetryPolicy
 from bot.service.events import Work
+from bot.service.instruments import Reconcile, unwatched
 from bot.service.queue import KeyedQueue
 from bot.service.reconcile import Outcome
 
@@ -41,8 +43,10 @@ class WorkQueue:
         workers: int,
         retry: RetryPolicy,
         sleep: Sleep = asyncio.sleep,
+        watch: Callable[[Key], AbstractContextManager[Reconcile]] = unwatched,
     ) -> None:
         self.reconcile = reconcile
+        self.watch = watch  # log context, metrics and the summary line of each reconcile
         self.retry = retry
         self.sleep = sleep
         self.queue = KeyedQueue(self._work, workers=workers)
@@ -97,28 +101,24 @@ class WorkQueue:
         fresh, recover = k in self.fresh, k in self.recover
         self.fresh.discard(k)
         self.recover.discard(k)
-        try:
-            outcome = await self.reconcile(
-                repo, number, self.installations.get(k), fresh=fresh, recover=recover
-            )
-        except NotOurs as exc:  # not this App's to act on: one line, no retry
-            log.warning("ignored %s#%s: %s", repo, number, exc)
-            self._tell(k, None)
-            return
-        except Exception as exc:
-            self._tell(k, None)
-            self._retry_later(k, exc)
-            return
+        with self.watch(k) as seen:  # its one summary line says what came of it
+            try:
+                outcome = await self.reconcile(
+                    repo, number, self.installations.get(k), fresh=fresh, recover=recover
+                )
+            except NotOurs as exc:  # not this App's to act on: one line, no retry
+                seen.result = "not_ours"
+                log.warning("ignored %s#%s: %s", repo, number, exc)
+                self._tell(k, None)
+                return
+            except Exception as exc:
+                self._tell(k, None)
+                self._retry_later(k, exc)
+                return
+            seen.decided(outcome)
         self._tell(k, outcome)
         self._failures.pop(k, None)
         self.outcomes.append(outcome)
-        log.info(
-            "%s#%s: %s%s",
-            repo,
-            number,
-            outcome.decision.title if outcome.decision else "left alone (closed)",
-            f" (merge {outcome.merge_status})" if outcome.merge_status else "",
-        )
         if outcome.retry:
             self.queue.submit(k)
 

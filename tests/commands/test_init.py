@@ -78,7 +78,8 @@ def test_workflows_and_hooks_run_the_pinned_release(tmp_path):
 def test_a_tag_resolved_to_its_commit_pins_the_commit_and_names_the_tag():
     files = repository_files(Options(pin=Pin(SHA, "v1.2.3")))
     workflow = files[".github/workflows/flagbot-validate.yml"]
-    assert workflow.rstrip().endswith(f"flagbot-validate.yml@{SHA} # v1.2.3")
+    assert f"flagbot-validate.yml@{SHA} # v1.2.3\n" in workflow
+    assert f"flagbot-ref: {SHA}\n" in workflow  # the commit the reusable workflow checks out
     assert f"rev: {SHA}  # v1.2.3" in files[".pre-commit-config.yaml"]
 
 
@@ -101,7 +102,8 @@ def test_the_default_release_is_this_version(tmp_path, monkeypatch):
     assert main(["init", str(tmp_path)]) == 0
     assert asked == [f"v{__version__}"]
     text = (tmp_path / ".github" / "workflows" / "flagbot-validate.yml").read_text()
-    assert text.rstrip().endswith(f"@{SHA} # v{__version__}")
+    assert f"@{SHA} # v{__version__}\n" in text
+    assert text.rstrip().endswith(f"flagbot-ref: {SHA}")
 
 
 def test_without_network_a_tag_stays_a_tag_and_the_next_steps_say_so(monkeypatch, capsys, tmp_path):
@@ -112,6 +114,7 @@ def test_without_network_a_tag_stays_a_tag_and_the_next_steps_say_so(monkeypatch
     assert "replace your-org" in out
     text = (tmp_path / ".github" / "workflows" / "flagbot-rollout.yml").read_text()
     assert "flagbot-rollout.yml@v9.9.9\n" in text
+    assert "flagbot-ref: v9.9.9\n" in text
 
 
 def test_a_commit_sha_is_used_as_given_without_asking_the_network():

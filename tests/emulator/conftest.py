@@ -3,4 +3,4 @@ is checked against GitHub's contract by `tests/conformance/plugin.py`.)"""
 
 from __future__ import annotations
 
-from bot.emulator.testing import emulator, github, github_url  # noqa: F401
+from tests.emulator_harness import emulator, github, github_url  # noqa: F401

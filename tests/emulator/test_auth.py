@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.emulator import Emulator
-from bot.emulator.testing import APP_ID, INSTALLATION_ID, REPO, seed_for
+from tests.emulator_harness import APP_ID, INSTALLATION_ID, REPO, seed_for
 
 
 def sign(payload: dict, key: str | None = None) -> str:

@@ -24,11 +24,11 @@ import pytest
 
 from bot.emulator import Emulator
 from bot.emulator.emulator import Result
-from bot.emulator.testing import REPO, seed_for
 from tests.conformance.cassettes import Interaction, cassette
 from tests.conformance.openapi import OpenApi, declares, nullable, openapi
 from tests.conformance.shapes import Difference, Shape, differences
 from tests.conftest import vendor_path
+from tests.emulator_harness import REPO, seed_for
 
 R = "/repos/{owner}/{repo}"
 PR = R + "/pulls/{pull_number}"

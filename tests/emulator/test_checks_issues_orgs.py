@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.emulator import ApiCallFailed, Emulator
-from bot.emulator.testing import REPO, seed_for
+from tests.emulator_harness import REPO, seed_for
 
 
 def head_of(emulator: Emulator) -> str:

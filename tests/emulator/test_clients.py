@@ -13,7 +13,7 @@ from gidgethub.aiohttp import GitHubAPI
 from github import Auth, Github, GithubException, InputGitTreeElement
 
 from bot.emulator import Emulator, Server
-from bot.emulator.testing import APP_ID, INSTALLATION_ID, REPO, app_private_key
+from tests.emulator_harness import APP_ID, INSTALLATION_ID, REPO, app_private_key
 
 FLAG = "flags/checkout.yaml"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.emulator import Emulator
-from bot.emulator.testing import REPO, seed_for
 from bot.policy.codeowners import load_codeowners, unknown_owner_errors
 from tests.conformance.openapi import openapi
+from tests.emulator_harness import REPO, seed_for
 
 ERRORS = "/repos/{owner}/{repo}/codeowners/errors"
 

@@ -16,11 +16,11 @@ import pytest
 from bot.emulator import Emulator
 from bot.emulator.calllog import Call
 from bot.emulator.emulator import RECORD_ENV
-from bot.emulator.testing import REPO, seed_for
 from tests.conformance.openapi import OpenApi, openapi
 from tests.conformance.plugin import Collector, Recording
 from tests.conformance.webhooks import Webhooks, webhooks
 from tests.conftest import vendor_path
+from tests.emulator_harness import REPO, seed_for
 
 GET_PR = "/repos/{owner}/{repo}/pulls/{pull_number}"
 COMMENTS = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
@@ -200,7 +200,7 @@ def test_emulators_in_other_processes_are_checked_from_their_recording(
     out = tmp_path / "calls.jsonl"
     script = (
         "from bot.emulator import Emulator\n"
-        "from bot.emulator.testing import REPO, seed_for\n"
+        "from tests.emulator_harness import REPO, seed_for\n"
         "e = Emulator.from_seed(seed_for())\n"
         "assert e.request('GET', f'/repos/{REPO}/contents/README.md', login='dev').ok\n"
     )

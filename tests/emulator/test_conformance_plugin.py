@@ -13,7 +13,7 @@ import pytest
 from bot.emulator import Emulator
 from bot.emulator.render import hooks
 from bot.emulator.routes import pulls as pull_routes
-from bot.emulator.testing import REPO, seed_for
+from tests.emulator_harness import REPO, seed_for
 
 
 def number_as_text(monkeypatch, where: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.emulator import ApiCallFailed, Emulator
 from bot.emulator.git import object_id
-from bot.emulator.testing import REPO
+from tests.emulator_harness import REPO
 
 FLAG = "flags/checkout.yaml"
 

@@ -9,7 +9,7 @@ import base64
 from github import Auth, Github
 
 from bot.emulator import Emulator
-from bot.emulator.testing import REPO, WebhookSink, seed_for
+from tests.emulator_harness import REPO, WebhookSink, seed_for
 
 R = f"/repos/{REPO}"
 

@@ -198,7 +198,7 @@ def test_merging_changes_in_different_directories_reads_no_other_tree():
 
 
 def test_a_contents_api_write_in_a_large_repository_rewrites_one_path(emulator):
-    from bot.emulator.testing import REPO
+    from tests.emulator_harness import REPO
 
     files = {
         f"flags/team{d}/flag_{i}.yaml": f"name: f{i}\n" for d in range(100) for i in range(100)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.emulator import ApiCallFailed, Emulator
-from bot.emulator.testing import REPO
+from tests.emulator_harness import REPO
 
 GITLINK = "5" * 40
 

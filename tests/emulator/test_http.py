@@ -8,7 +8,7 @@ from gidgethub import BadRequest, GitHubBroken, RateLimitExceeded
 from gidgethub.aiohttp import GitHubAPI
 
 from bot.emulator import Emulator, Server
-from bot.emulator.testing import REPO
+from tests.emulator_harness import REPO
 
 PR_ROUTE = "/repos/{owner}/{repo}/pulls/{pull_number}"
 MERGE = "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.emulator import ApiCallFailed, Emulator
-from bot.emulator.testing import REPO
+from tests.emulator_harness import REPO
 
 FLAG = "flags/checkout.yaml"
 

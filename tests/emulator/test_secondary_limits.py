@@ -11,7 +11,7 @@ from gidgethub.aiohttp import GitHubAPI
 
 from bot.emulator import Emulator, Server
 from bot.emulator.secondary import Window, wait_for_room
-from bot.emulator.testing import REPO, seed_for
+from tests.emulator_harness import REPO, seed_for
 
 COMMENTS = "/repos/acme/flags/issues/1/comments"
 MINUTE, HOUR = Window(60.0, 3), Window(3600.0, 5)

@@ -14,7 +14,7 @@ import pytest
 
 from bot.emulator import Emulator, SeedError
 from bot.emulator.git import object_id
-from bot.emulator.testing import app_private_key
+from tests.emulator_harness import app_private_key
 
 ISSUE_SEED = """\
 users: [{login: dev, token: dev-token}, {login: mgr, token: mgr-token}, {login: qa, token: qa-token}, {login: flagbot, token: bot-token}]

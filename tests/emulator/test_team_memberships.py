@@ -7,7 +7,7 @@ import pytest
 
 from bot.emulator import ApiCallFailed, Emulator, teams
 from bot.emulator.people import InProcess, Person
-from bot.emulator.testing import APP_ID, seed_for
+from tests.emulator_harness import APP_ID, seed_for
 
 BASE = "/orgs/acme/teams"
 

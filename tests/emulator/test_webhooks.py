@@ -11,9 +11,9 @@ import pytest
 from gidgethub import sansio
 
 from bot.emulator import Emulator, Server
-from bot.emulator.testing import APP_ID, REPO, WebhookSink, seed_for
 from tests.conformance.webhooks import webhooks
 from tests.conftest import vendor_path
+from tests.emulator_harness import APP_ID, REPO, WebhookSink, seed_for
 
 SECRET = "s3cret"
 

@@ -210,7 +210,7 @@ def test_exports_lists_only_known_formats():
     from bot.policy.config import load_policy
 
     policy, problems = load_policy(POLICY.replace(b"unleash]", b"launchdarkly]"))
-    assert policy is None
+    assert policy.is_null
     assert problems[0].line == 2 and "launchdarkly" in problems[0].message
 
 

@@ -10,11 +10,11 @@ import aiohttp
 import pytest
 
 from bot.emulator import Emulator
-from bot.emulator.testing import REPO, seed_for
 from bot.gh.client import GitHubClient
 from bot.gh.pulls import RepoGateway
 from bot.policy.patch import added_text
 from bot.service.caches import MEMBERSHIP_TTL, Caches
+from tests.emulator_harness import REPO, seed_for
 
 MEMBERS = "/orgs/{org}/teams/{team_slug}/members"
 BLOB = "/repos/{owner}/{repo}/git/blobs/{file_sha}"

@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 
 from bot.emulator import Emulator
-from bot.emulator.testing import REPO, seed_for
 from bot.gh.client import GitHubClient
 from bot.gh.pacing import GITHUB_WRITE_WINDOWS, Pacer, Window, is_urgent, next_slot, urgent
 from bot.gh.retry import RetryPolicy
+from tests.emulator_harness import REPO, seed_for
 
 MINUTE, HOUR = GITHUB_WRITE_WINDOWS
 

@@ -48,7 +48,7 @@ def test_rollout_change_classified_with_owners_from_base_codeowners():
     )
     assert change.reason == "Ramp checkout\n\nto 25%"
     assert inp.owners[change.path] == ("@acme/eng-managers", "@acme/qa", "@acme/oncall")
-    assert inp.problems == () and inp.policy is not None
+    assert inp.problems == () and not inp.policy.is_null
     assert decide(inp).title == "Waiting for manager approval"
 
 
@@ -91,7 +91,7 @@ def test_policy_and_codeowners_are_never_read_from_head():
             policy=None,
         )
     )
-    assert inp.policy is None
+    assert inp.policy.is_null
     assert decide(inp).step == "rejected"
 
 

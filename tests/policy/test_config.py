@@ -17,13 +17,13 @@ ROLES = 'roles:\n  manager: ["@acme/eng-managers"]\n  qa: ["@acme/qa"]\n'
 def good(text: str) -> Policy:
     policy, problems = load_policy(text.encode())
     assert problems == [], [str(p) for p in problems]
-    assert policy is not None
+    assert not policy.is_null
     return policy
 
 
 def messages(text: str) -> list[str]:
     policy, problems = load_policy(text.encode())
-    assert policy is None and problems
+    assert policy.is_null and problems
     return [p.message for p in problems]
 
 
@@ -160,7 +160,7 @@ def test_bad_settings(extra, problem):
 )
 def test_owner_syntax(owner, ok):
     policy, problems = load_policy(f'roles:\n  manager: ["{owner}"]\n  qa: ["@acme/qa"]\n'.encode())
-    assert (policy is not None) is ok, problems
+    assert (not policy.is_null) is ok, problems
 
 
 def test_owners_may_be_a_single_string():

@@ -13,7 +13,7 @@ from bot.policy.decision import (
     decide,
     membership_questions,
 )
-from bot.policy.model import Policy, RequirementRule, Requirements, RuleCondition
+from bot.policy.model import NULL_POLICY, Policy, RequirementRule, Requirements, RuleCondition
 from bot.policy.reviews import Review
 
 HEAD = "a" * 40
@@ -218,7 +218,7 @@ def test_required_role_without_owner_of_that_file_fails_closed():
 
 
 def test_missing_or_invalid_policy_fails_closed():
-    d = decide(make([review("mgr"), review("qa")], policy=None))
+    d = decide(make([review("mgr"), review("qa")], policy=NULL_POLICY))
     assert d.step == "rejected" and "flagbot.yml" in d.reasons[0]
     bad = Diagnostic(".github/flagbot.yml", 3, 5, "unknown role 'qaa'")
     inp = _replace(make([review("mgr"), review("qa")]), policy_problems=(bad,))

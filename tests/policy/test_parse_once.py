@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from bot.flags import repository
 from bot.policy import assess as assess_module
 from bot.policy.assess import ChangedFile, PullContext, assess
 from bot.policy.decision import PullRequestFacts
@@ -24,9 +25,9 @@ def context(policy: bytes, codeowners: bytes) -> PullContext:
 
 def test_the_same_content_is_parsed_once(monkeypatch) -> None:
     parsed: list[str] = []
-    load_policy, load_codeowners = assess_module.load_policy, assess_module.load_codeowners
+    load_policy, load_codeowners = repository.load_policy, assess_module.load_codeowners
     monkeypatch.setattr(
-        assess_module, "load_policy", lambda *a: parsed.append("policy") or load_policy(*a)
+        repository, "load_policy", lambda *a: parsed.append("policy") or load_policy(*a)
     )
     monkeypatch.setattr(
         assess_module,

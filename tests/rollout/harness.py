@@ -13,10 +13,10 @@ from typing import Any
 
 from bot.emulator.emulator import Emulator
 from bot.emulator.git.objects import Signature
-from bot.emulator.testing import REPO, TOKENS, seed_for
 from bot.rollout.checkout import read_checkout
 from bot.rollout.job import JobOptions, JobReport, Notifier, run_job
 from bot.rollout.remote import Connection, RemoteRepo
+from tests.emulator_harness import REPO, TOKENS, seed_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BRANCH = "main"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
-from bot.emulator.testing import REPO
+from tests.emulator_harness import REPO
 from tests.rollout.harness import harness
 from tests.rollout.test_job_github import flow_at
 

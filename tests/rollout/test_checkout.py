@@ -56,7 +56,7 @@ def test_keeps_planned_flags_with_their_exact_bytes(tmp_path):
     assert "flags/payments.yaml" not in checkout.texts
     assert checkout.flag_count == 3
     assert checkout.diagnostics == ()
-    assert checkout.policy is None and checkout.policy_ok  # absent: the defaults apply
+    assert checkout.policy.is_null and checkout.policy_ok  # absent: the defaults apply
 
 
 def test_invalid_files_are_reported_at_their_line_and_skipped(tmp_path):
@@ -88,5 +88,5 @@ def test_policy_supplies_environment_and_default_wait(tmp_path):
 def test_invalid_policy_is_not_usable(tmp_path):
     write(tmp_path, {".github/flagbot.yml": "roles: 3\n", "flags/a.yaml": PLANNED})
     checkout = read_checkout(tmp_path)
-    assert checkout.policy is None and not checkout.policy_ok
+    assert checkout.policy.is_null and not checkout.policy_ok
     assert any(d.path == ".github/flagbot.yml" for d in checkout.diagnostics)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
-from bot.emulator.testing import REPO
+from tests.emulator_harness import REPO
 from tests.rollout.guarding import (
     POLICY_WITH_CHANNEL,
     Recorder,

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.emulator.git.objects import Signature
-from bot.emulator.testing import REPO
 from bot.rollout.job import JobReport, commit_message
 from bot.rollout.remote import ACTIONS_BOT, Identity
 from bot.rollout.schedule import Bump
+from tests.emulator_harness import REPO
 from tests.rollout.harness import ROOT, Harness, harness
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)

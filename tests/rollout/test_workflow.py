@@ -32,7 +32,7 @@ def test_this_repository_bumps_its_example_flags_only_when_a_variable_says_so():
     assert data["permissions"] == {}
     [job] = data["jobs"].values()
     assert job["if"] == "vars.FLAGBOT_ROLLOUT == 'enabled'"
-    assert job["uses"] == "$/.github/workflows/flagbot-rollout.yml"
+    assert job["uses"] == "./.github/workflows/flagbot-rollout.yml"
     assert job["permissions"] == {"contents": "write", "checks": "read", "statuses": "read"}
 
 
@@ -44,6 +44,6 @@ def test_one_run_at_a_time_queued_not_cancelled_with_write_access_only():
     assert job["concurrency"]["cancel-in-progress"] is False
     # contents to commit; checks and statuses for `check:` guards, read only
     assert job["permissions"] == {"contents": "write", "checks": "read", "statuses": "read"}
-    [run] = [s for s in job["steps"] if s.get("uses") == "$/.github/actions/flagbot"]
+    [run] = [s for s in job["steps"] if s.get("uses") == "./.flagbot/.github/actions/flagbot"]
     assert run["with"]["command"] == "rollout"
     assert {"FLAGBOT_SLACK_WEBHOOK_URL", "FLAGBOT_SMTP_URL", "FLAGBOT_GUARD_ENV"} <= set(run["env"])

@@ -34,7 +34,7 @@ def test_app_mode_from_key_file(tmp_path):
         ({"GITHUB_APP_ID": "1"}, "GITHUB_APP_PRIVATE_KEY"),
         ({"GITHUB_APP_PRIVATE_KEY": "k"}, "GITHUB_APP_ID is not"),
         ({}, "no GitHub credentials"),
-        ({"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY_PATH": "/nonexistent"}, "cannot read"),
+        ({"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY_PATH": "/nonexistent"}, "cannot be read"),
     ],
 )
 def test_incomplete_credentials(env, match):

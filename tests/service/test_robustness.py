@@ -5,9 +5,9 @@ import asyncio
 
 import aiohttp
 
-from bot.emulator.testing import WebhookSink
 from bot.plan.facts import ANNOUNCE, ANNOUNCED, CLAIM_LEASE, claim_ref
 from bot.service.report import COMMENT_MARKER
+from tests.emulator_harness import WebhookSink
 from tests.service.conftest import NEW_FLAG, REPO, ROOT, add_replica
 
 FLAG = (ROOT / NEW_FLAG).read_text()

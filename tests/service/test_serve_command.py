@@ -12,7 +12,7 @@ import time
 import requests
 
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import APP_ID, app_private_key, seed_for
+from tests.emulator_harness import APP_ID, app_private_key, seed_for
 
 
 def free_port() -> int:
@@ -66,6 +66,9 @@ def test_serves_healthz_and_rejects_unsigned_deliveries(tmp_path):
             else:
                 raise AssertionError("flagbot serve did not come up")
             assert health.json() == {"status": "ok", "backlog": 0}
+            # the start-up check asked GitHub who the App is, once, and nothing else
+            assert [(c.method, c.route) for c in emulator.calls.calls()] == [("GET", "/app")]
+            emulator.calls.reset()
             body = b'{"action": "opened", "number": 1}'
             headers = {
                 "X-GitHub-Event": "pull_request",

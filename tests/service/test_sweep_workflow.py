@@ -32,7 +32,7 @@ def test_every_15_minutes_off_the_hour_one_run_at_a_time_read_only():
     assert [b - a for a, b in pairwise(ticks)] == [15, 15, 15]
     assert "workflow_dispatch" in data["on"]
     [caller] = data["jobs"].values()
-    assert caller["uses"] == "$/.github/workflows/flagbot-sweep.yml"
+    assert caller["uses"] == "./.github/workflows/flagbot-sweep.yml"
     assert caller["permissions"] == {"contents": "read"}  # it acts as the App, not as the job
     [job] = load("flagbot-sweep.yml")["jobs"].values()
     assert job["concurrency"]["cancel-in-progress"] is False
@@ -43,7 +43,7 @@ def test_runs_flagbot_sweep_as_the_app():
     [job] = load("flagbot-sweep.yml")["jobs"].values()
     [app] = [s for s in job["steps"] if "create-github-app-token" in s.get("uses", "")]
     assert app["with"]["private-key"] == "${{ secrets.FLAGBOT_APP_PRIVATE_KEY }}"
-    [run] = [s for s in job["steps"] if s.get("uses") == "$/.github/actions/flagbot"]
+    [run] = [s for s in job["steps"] if s.get("uses") == "./.flagbot/.github/actions/flagbot"]
     assert run["with"]["command"] == "sweep"
     assert run["with"]["github-token"] == "${{ steps.app.outputs.token }}"
     action = (GITHUB / "actions" / "flagbot" / "action.yml").read_text()

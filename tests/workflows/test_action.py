@@ -22,7 +22,8 @@ import yaml
 
 from bot.cli import main
 from bot.emulator.emulator import Emulator
-from bot.emulator.testing import REPO, TOKENS, seed_for
+from bot.release import HOME_REPOSITORY
+from tests.emulator_harness import REPO, TOKENS, seed_for
 from tests.workflows.runner import Context, Runner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def action_step(workflow: str) -> tuple[dict, dict[str, str], dict]:
     inputs = data[True]["workflow_call"].get("inputs", {})
     defaults = {k: v.get("default", "") for k, v in inputs.items()}
     [job] = data["jobs"].values()
-    [step] = [s for s in job["steps"] if s.get("uses") == "$/.github/actions/flagbot"]
+    [step] = [s for s in job["steps"] if s.get("uses") == "./.flagbot/.github/actions/flagbot"]
     return step, defaults, job
 
 
@@ -112,16 +113,33 @@ def checkout(runner: Runner, files: dict[str, str | bytes]) -> None:
         target.write_bytes(content if isinstance(content, bytes) else content.encode())
 
 
-def run_reusable(runner: Runner, workflow: str, **workflow_inputs: object) -> int:
-    step, defaults, _ = action_step(workflow)
+def check_out_flagbot(runner: Runner, job: dict, step: dict, ctx: Context, copy: Path) -> None:
+    """The job's checkout of flagbot, as actions/checkout makes it: the pinned repository and
+    ref into a folder of the flags checkout, where the step's `./` reference finds the action."""
+    before = job["steps"][: job["steps"].index(step)]
+    [flagbot] = [s for s in before if s.get("with", {}).get("repository")]
+    options = {k: ctx.render(v) for k, v in flagbot["with"].items()}
+    assert (options["repository"], options["ref"]) == (HOME_REPOSITORY, SHA)
+    assert options["persist-credentials"] == "false"
+    target = runner.workspace / options["path"]
+    assert not target.exists(), "the flagbot checkout would clobber the flags checkout"
+    shutil.copytree(copy, target, symlinks=True)
+    runner.action_path = runner.workspace / step["uses"].removeprefix("./")
+
+
+def run_reusable(runner: Runner, workflow: str, copy: Path, **workflow_inputs: object) -> int:
+    """The reusable workflow's job after the flags checkout: flagbot's checkout, then the
+    action, with the inputs a caller that pinned `@SHA` passes."""
+    step, defaults, job = action_step(workflow)
     ctx = Context(
         {
-            "inputs": {**defaults, **workflow_inputs},
+            "inputs": {**defaults, "flagbot-ref": SHA, **workflow_inputs},
             "github": runner.github,
             "steps": {},  # no App token step ran: `steps.app.outputs.token || github.token`
             "secrets": {},  # no notification secrets set
         }
     )
+    check_out_flagbot(runner, job, step, ctx, copy)
     given = {k: ctx.render(v) for k, v in step["with"].items()}
     caller_env = {k: ctx.render(v) for k, v in (step.get("env") or {}).items()}
     return runner.run(given, caller_env)
@@ -131,7 +149,7 @@ def test_validate_annotates_the_diff_and_writes_a_summary(tmp_path, flagbot_copy
     runner = make_runner(tmp_path, flagbot_copy, python_bin)
     bad = "name: Broken\nrollout:\n  percentage: 120\n"
     checkout(runner, {**scaffold(tmp_path), "flags/staging/broken.yaml": bad})
-    assert run_reusable(runner, "flagbot-validate.yml") == 1
+    assert run_reusable(runner, "flagbot-validate.yml", flagbot_copy) == 1
     names = [r.name for r in runner.results]
     assert names[-1] == "flagbot validate"
     assert [r.returncode for r in runner.results[-2:]] == [0, 1], runner.results[-2:]
@@ -164,7 +182,7 @@ def test_rollout_commits_the_bump_that_is_due(tmp_path, flagbot_copy, python_bin
         with emulator.lock:
             before = emulator.repo(REPO).git.branch("main")
         checkout(runner, files)
-        code = run_reusable(runner, "flagbot-rollout.yml")
+        code = run_reusable(runner, "flagbot-rollout.yml", flagbot_copy)
         result = runner.results[-1]
         assert code == 0, (result.stdout, result.stderr)
         with emulator.lock:
@@ -184,7 +202,7 @@ def test_export_writes_one_file_per_environment(tmp_path, flagbot_copy, python_b
         pytest.skip("`flagbot export` is not in this checkout yet (issue #12)")
     runner = make_runner(tmp_path, flagbot_copy, python_bin)
     checkout(runner, scaffold(tmp_path))
-    code = run_reusable(runner, "flagbot-publish.yml")
+    code = run_reusable(runner, "flagbot-publish.yml", flagbot_copy)
     assert code == 0, runner.results[-1]
     assert sorted(p.name for p in (runner.workspace / "flagbot-exports").iterdir())
 

@@ -5,7 +5,7 @@
   can use them without pytest) and re-exported here.
 - `WebhookSink`: a tiny aiohttp receiver recording deliveries (`async with WebhookSink() as s`).
 - pytest fixtures (`emulator`, `github`, `github_url`): import them into a conftest with
-  `from bot.emulator.testing import emulator, github, github_url  # noqa: F401`.
+  `from tests.emulator_harness import emulator, github, github_url  # noqa: F401`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,202 @@
+"""Structured logs: one line per event, as JSON (for collectors) or text (for people).
+
+Lines about a delivery or a pull request carry its context (delivery id, event, repository,
+pull request number, decision step, GitHub API calls spent) without each call site passing it:
+the context lives in a `ContextVar`, bound around the work (`bound(...)`) and read by the
+formatter, so tasks spawned inside the work inherit it. Known secret values and anything shaped
+like a GitHub token, JWT or private key are replaced before a line is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import traceback
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TextIO
+
+FORMATS = ("json", "text")
+# The fields every line about a delivery or pull request carries (null when not known yet).
+CONTEXT_FIELDS = ("delivery", "event", "repo", "pr", "step", "api_calls")
+REDACTED = "[redacted]"
+
+_context: ContextVar[dict[str, Any] | None] = ContextVar("flagbot_log_context", default=None)
+
+# Shapes of credentials, whatever their source: GitHub tokens (ghp_, ghs_, gho_, ghu_, ghr_,
+# github_pat_), JWTs, PEM blocks, and passwords in URLs (smtp://user:password@host).
+_SECRET_SHAPES = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----"
+    r"|\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+    r"|(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",
+    re.DOTALL,
+)
+
+
+class Spent:
+    """GitHub API calls made on behalf of the bound work (shared by the tasks it spawns)."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+
+def context() -> dict[str, Any]:
+    """The fields bound now (a copy), `api_calls` resolved to a number."""
+    fields = dict(_context.get() or {})
+    spent = fields.get("api_calls")
+    if isinstance(spent, Spent):
+        fields["api_calls"] = spent.calls
+    return fields
+
+
+@contextmanager
+def bound(**fields: Any) -> Iterator[dict[str, Any]]:
+    """Add `fields` to every line logged inside the block (and in tasks it starts). Yields
+    the live mapping, so a field learnt midway (the decision step) can be set on it."""
+    merged = {**(_context.get() or {}), **fields}
+    token = _context.set(merged)
+    try:
+        yield merged
+    finally:
+        _context.reset(token)
+
+
+def annotate(**fields: Any) -> None:
+    """Set fields on the innermost bound block, for what is learnt midway (the pull request a
+    delivery turns out to be about)."""
+    current = _context.get()
+    if current is not None:
+        current.update(fields)
+
+
+def count_api_call() -> None:
+    """One GitHub call made for the bound work (when it counts: `bound(api_calls=Spent())`)."""
+    spent = (_context.get() or {}).get("api_calls")
+    if isinstance(spent, Spent):
+        spent.calls += 1
+
+
+class Redactor:
+    """Replaces known secret values and credential-shaped text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.secrets: set[str] = set()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        # Short values would blank out ordinary words; real secrets are long.
+        self.secrets.update(s for s in secrets if s and len(s) >= 6)
+        if any("\n" in s for s in self.secrets):  # a PEM key: also its lines, one by one
+            self.secrets.update(
+                line.strip()
+                for s in list(self.secrets)
+                for line in s.splitlines()
+                if len(line.strip()) >= 16 and "-----" not in line
+            )
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return _SECRET_SHAPES.sub(REDACTED, text)
+
+
+class _Base(logging.Formatter):
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self.redact = redact
+
+    def fields(self, record: logging.LogRecord) -> dict[str, Any]:
+        found = context()
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, Mapping):
+            found.update(extra)
+        return found
+
+
+class JsonFormatter(_Base):
+    """One JSON object per line: time, level, logger, message, the context fields (always
+    present, null when unknown, so every line about a delivery has the same shape), the rest."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = self.fields(record)
+        line: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if fields:
+            line.update({name: fields.pop(name, None) for name in CONTEXT_FIELDS})
+            line.update(fields)
+        if record.exc_info:
+            line["exc"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        return self.redact(json.dumps(line, default=str, ensure_ascii=False))
+
+
+class TextFormatter(_Base):
+    """`time level logger message key=value…` with only the fields that are known."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
+        text = f"{when} {record.levelname} {record.name} {record.getMessage()}"
+        pairs = [f"{k}={v}" for k, v in self.fields(record).items() if v is not None]
+        if pairs:
+            text += " " + " ".join(pairs)
+        if record.exc_info:
+            text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        return self.redact(text)
+
+
+def choose_format(env: Mapping[str, str], stream: TextIO) -> str:
+    """`FLAGBOT_LOG_FORMAT`, else text on a terminal and JSON otherwise. Raises ValueError
+    naming the variable for anything but json or text."""
+    wanted = (env.get("FLAGBOT_LOG_FORMAT") or "").strip().lower()
+    if not wanted:
+        return "text" if stream.isatty() else "json"
+    if wanted not in FORMATS:
+        raise ValueError(
+            f"FLAGBOT_LOG_FORMAT={env['FLAGBOT_LOG_FORMAT']!r} is not a log format: "
+            "set it to json or text (or unset it: text on a terminal, json otherwise)"
+        )
+    return wanted
+
+
+def configure(
+    fmt: str,
+    *,
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+    level: int = logging.INFO,
+) -> logging.Handler:
+    """Send every logger's lines to `stream` (stderr) in `fmt`, secrets redacted. Replaces
+    handlers set up before, so a second call (tests) does not double the lines."""
+    redact = Redactor(secrets)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter(redact) if fmt == "json" else TextFormatter(redact))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_flagbot", False)]:
+        root.removeHandler(old)
+    handler._flagbot = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
+
+
+def secrets_in(env: Mapping[str, str]) -> list[str]:
+    """Values of the variables that hold credentials: the webhook secret, tokens, keys,
+    passwords, and the channel URLs (a Slack webhook URL is itself a credential)."""
+    names = ("SECRET", "TOKEN", "KEY", "PASSWORD")
+    return [
+        value
+        for name, value in env.items()
+        if any(n in name for n in names) or (name.startswith("FLAGBOT_") and name.endswith("_URL"))
+    ]
