@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
         finally:
             await service.stop()
         merged = sum(1 for o in service.outcomes if o.merge_status == 200)
-        announced = sum(1 for o in service.outcomes if o.notified)
+        announced = sum(
+            1 for o in (*service.outcomes, *service.announcements.finished) if o.notified
+        )
         print(
             f"flagbot sweep: {report.pulls} open pull requests and {report.unfinished} "
             f"unfinished announcements in {report.repositories} repositories; "

@@ -41,6 +41,9 @@ from bot.policy.reviews import Review
 from bot.service.report import CHECK_NAME, CheckOutput
 
 PER_PAGE = 100
+# Closed pull requests a sweep looks at for a merge whose announcement was never claimed (a
+# crash between the merge and the claim): the most recently updated page.
+RECENT = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,20 +323,35 @@ class RepoGateway:
         done = targets.get(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha)
         return found, done != pr.head_sha
 
-    async def unfinished_announcements(self) -> list[int]:
-        """Pull requests whose announcement was claimed and never completed (the claim still
-        points at the head it names): one listing for the whole repository."""
+    async def announcement_claims(self) -> dict[tuple[int, str], bool]:
+        """Every announcement claim in the repository, by (pull request, head): whether it is
+        complete (moved off the head it names). One listing for the whole repository."""
         refs = await self.gh.getitem(
             f"/repos/{self.repo}/git/matching-refs/flagbot/", oauth_token=self.token
         )
-        found = []
+        found: dict[tuple[int, str], bool] = {}
         for r in refs:
             parts = r.get("ref", "").split("/")  # refs/flagbot/<pr>/<head>/announce
             if len(parts) != 5 or parts[4] != ANNOUNCE or not parts[2].isdigit():
                 continue
-            if (r.get("object") or {}).get("sha") == parts[3]:
-                found.append(int(parts[2]))
+            found[(int(parts[2]), parts[3])] = (r.get("object") or {}).get("sha") != parts[3]
         return found
+
+    async def unfinished_announcements(self) -> list[int]:
+        """Pull requests whose announcement was claimed and never completed."""
+        return sorted(
+            {n for (n, _), done in (await self.announcement_claims()).items() if not done}
+        )
+
+    async def recently_merged(self, base: str) -> list[tuple[int, str]]:
+        """(number, head) of the pull requests merged into `base` among the most recently
+        updated closed ones: one page, read conditionally (a 304 when nothing closed)."""
+        pulls = await self.gh.getitem(
+            f"/repos/{self.repo}/pulls?state=closed&base={quote(base)}&sort=updated"
+            f"&direction=desc&per_page={RECENT}",
+            oauth_token=self.token,
+        )
+        return [(int(p["number"]), str(p["head"]["sha"])) for p in pulls if p.get("merged_at")]
 
     async def finish_claim(self, ref: str, sha: str) -> None:
         """Move a claim to `sha` (the completion marker)."""
@@ -537,7 +555,7 @@ class RepoGateway:
     async def claim(self, ref: str, sha: str) -> bool:
         """Create `ref`; False when it exists already (GitHub answers 422): someone else won."""
         try:
-            with urgent():  # on the merge's path: ahead of announcements in the write line
+            with urgent():  # right behind the merge: the window a crash leaves unclaimed is short
                 await self.gh.post(
                     f"/repos/{self.repo}/git/refs",
                     data={"ref": ref, "sha": sha},

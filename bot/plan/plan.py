@@ -2,12 +2,14 @@
 
 - Closed pull requests are left alone.
 - Merged by a person: say so on the check run.
-- Merged by flagbot and not yet announced: claim the announcement (a ref GitHub arbitrates),
-  then comment, notify and set the completion marker. A claim without a marker belongs to a
-  process that is announcing, or that crashed: only a recovering sweep finishes it, once the
-  claim's lease has run out by GitHub's clock.
-- Approved: claim the announcement, then merge at the decided head sha; what follows is
-  planned again from GitHub's answer (this reconcile holds the claim, so it announces).
+- Merged by flagbot and not yet announced: claim the announcement (a ref GitHub arbitrates:
+  whoever creates it announces, so replicas and sweeps announce once), then comment, notify
+  and set the completion marker. A claim without a marker belongs to a process that is
+  announcing, or that crashed: only a recovering sweep finishes it, once the claim's lease
+  has run out by GitHub's clock. No claim at all (a crash between the merge and the claim):
+  whoever reads it next claims it, a sweep included.
+- Approved: merge at the decided head sha, nothing else on the critical path (GitHub lets one
+  merge succeed); the claim and the announcement are planned again from GitHub's answer.
 - GitHub refused the merge: report why.
 - Waiting for approvals: report, and remind or expire on the approval clock.
 - Otherwise: write the check run when what it says changed.
@@ -66,12 +68,7 @@ def plan(decision: Decision, facts: Facts) -> tuple[Action, ...]:
         message = merge_message(
             inp.changes, decision.approvers, title=pr.title, requested_by=pr.author
         )
-        merge = Merge(pr.number, pr.head_sha, inp.policy.merge_method, title, message)
-        if inp.policy.notify_on_complete and ANNOUNCE not in ledger.claims:
-            # Claimed before merging: whoever merges, a crash at any point after leaves a
-            # claim that sweeps find, and two replicas approving at once merge only once.
-            return (Claim(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha), merge)
-        return (merge,)
+        return (Merge(pr.number, pr.head_sha, inp.policy.merge_method, title, message),)
     timed = timeout_actions(decision, facts)
     if any(isinstance(a, WriteCheck) for a in timed):  # expiring: its check run says so
         return timed

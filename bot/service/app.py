@@ -24,8 +24,10 @@ from aiohttp import web
 from bot.gh.errors import NotOurs
 from bot.gh.pulls import RepoGateway
 from bot.service import events, exports
+from bot.service.announcing import Announcements
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
+from bot.service.events import Work
 from bot.service.health import ReadinessCheck
 from bot.service.instruments import Instruments
 from bot.service.intake import Accepted, Rejected, check_delivery
@@ -76,6 +78,11 @@ class Service:
         self.router = DeliveryRouter(
             self._submit, self._base_changed, self._team_changed, watch=self.instruments.routing
         )
+        self.announcements = Announcements(
+            lambda key: self.work.submit(Work(key[0], key[1], self.work.installations.get(key)))
+        )
+        self.reconciler.hand_off = self.announcements.hand
+        self.reconciler.announcing = self.announcements.holds
         self.memo = SweepMemo()  # periodic sweeps skip what did not change
         self.work.listeners.append(self.memo.finished)
         self.sweeper = Sweeper(self.sweep, config.sweep_interval, sleep=sleep, rng=rng)
@@ -109,6 +116,7 @@ class Service:
         await self.sweeper.stop()
         await self.router.stop()
         await self.work.stop()
+        await self.announcements.stop()
         await self.pool.close()
 
     async def drain(self) -> None:
@@ -116,7 +124,8 @@ class Service:
         while True:
             await self.router.routed.wait()
             await self.work.drain()
-            if self.router.routed.is_set() and not self.work.pending:
+            await self.announcements.drain()
+            if self.router.routed.is_set() and not self.work.pending + self.announcements.pending:
                 return  # else a delivery came in meanwhile
 
     async def shutdown(self, timeout: float) -> list[tuple[str, int]]:
@@ -128,7 +137,7 @@ class Service:
             await asyncio.wait_for(self.drain(), timeout)
             return []
         except TimeoutError:
-            left = self.work.unfinished()
+            left = sorted({*self.work.unfinished(), *self.announcements.unfinished()})
             for repo, number in left:
                 log.warning(
                     "shutdown: %s#%s not finished; the next sweep picks it up", repo, number
@@ -140,7 +149,7 @@ class Service:
     @property
     def backlog(self) -> int:
         """Deliveries not yet routed plus pull requests waiting for or in a reconcile."""
-        return len(self.router) + self.work.pending
+        return len(self.router) + self.work.pending + self.announcements.pending
 
     # GitHub ------------------------------------------------------------------------------------
 

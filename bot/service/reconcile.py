@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from cachetools import LRUCache
 
@@ -31,7 +32,7 @@ from bot.plan.actions import (
     Notify,
     WriteCheck,
 )
-from bot.plan.facts import ANNOUNCED, CLAIMS, Facts, MergeRefusal, claim_ref
+from bot.plan.facts import ANNOUNCED, Facts, MergeRefusal
 from bot.plan.plan import plan
 from bot.plan.reads import read_facts
 from bot.plan.timeout import next_deadline
@@ -78,6 +79,9 @@ class Reconciler:
     owner_teams: LRUCache[tuple[str, int], frozenset[str]] = field(
         default_factory=lambda: LRUCache(4096)
     )
+    # Where what follows a merge (claim, announcement) runs; None: in the same reconcile.
+    hand_off: Callable[[tuple[str, int], Coroutine[Any, Any, Outcome]], None] | None = None
+    announcing: Callable[[tuple[str, int]], bool] = lambda key: False  # handed off, in flight
     on_notice: Callable[[Delivery], None] = lambda delivery: None  # metrics and logs
 
     async def reconcile(
@@ -89,14 +93,28 @@ class Reconciler:
         fresh: bool = False,
         recover: bool = False,
     ) -> Outcome:
-        if (repo, number) in self.final:
+        if (repo, number) in self.final or self.announcing((repo, number)):
+            # Merged: final, or its announcement is in flight here (which, if it fails, is
+            # reconciled again), so there is nothing to read.
             return Outcome(number, None)
         gw = await self.gateway_for(repo, installation_id)
-        done: list[str] = []
+        return await self._rounds(gw, number, fresh=fresh, recover=recover)
+
+    async def _rounds(
+        self,
+        gw: RepoGateway,
+        number: int,
+        *,
+        fresh: bool = False,
+        recover: bool = False,
+        known: Facts | None = None,  # what this reconcile knows without reading again
+        done: list[str] | None = None,
+    ) -> Outcome:
+        repo = gw.repo
+        done = [] if done is None else done
         held: set[str] = set()  # claims this reconcile made
         outcome = Outcome(number, None)
         refused: MergeRefusal | None = None
-        known: Facts | None = None  # what this reconcile knows without reading again
         for _ in range(MAX_ROUNDS):
             facts = known or await read_facts(
                 gw,
@@ -131,8 +149,13 @@ class Reconciler:
             again, refused, outcome = await self._carry_out(gw, facts, actions, outcome, done, held)
             fresh = False
             # GitHub said it merged, at which commit: announcing needs no new read.
-            known = _merged(facts, outcome.merge_sha, held) if outcome.merge_sha else None
+            known = _merged(facts, outcome.merge_sha) if outcome.merge_sha else None
             outcome = replace(outcome, merge_sha="")
+            if known is not None and self.hand_off is not None:
+                # The claim and the announcement leave this pull request's worker free for
+                # other merges; the hand-off drains them on shutdown, sweeps recover a crash.
+                self.hand_off((repo, number), self._rounds(gw, number, known=known, done=[]))
+                return replace(outcome, actions=tuple(done))
             if not again:
                 return replace(outcome, actions=tuple(done))
         return replace(outcome, retry=True, actions=tuple(done))
@@ -242,10 +265,8 @@ async def _recheck_members(gw: RepoGateway, inp: DecisionInput) -> DecisionInput
     return replace(inp, memberships={**inp.memberships, **dict(zip(held, answers, strict=True))})
 
 
-def _merged(facts: Facts, merge_sha: str, held: set[str]) -> Facts:
-    """The facts after this reconcile's merge succeeded, as GitHub's answer and this
-    reconcile's own claims tell them."""
+def _merged(facts: Facts, merge_sha: str) -> Facts:
+    """The facts after this reconcile's merge succeeded, as GitHub's answer tells them (the
+    announcement is not claimed yet: the claim follows the merge)."""
     pr = replace(facts.inp.pr, merged=True, state="closed", merged_by_bot=True)
-    claims = {what for what in CLAIMS if claim_ref(pr.number, pr.head_sha, what) in held}
-    ledger = replace(facts.ledger, claims=facts.ledger.claims | claims)
-    return replace(facts, inp=replace(facts.inp, pr=pr), merge_sha=merge_sha, ledger=ledger)
+    return replace(facts, inp=replace(facts.inp, pr=pr), merge_sha=merge_sha)

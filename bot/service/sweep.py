@@ -30,7 +30,7 @@ Sleep = Callable[[float], Awaitable[None]]
 class SweepReport:
     repositories: int
     pulls: int  # open pull requests into a default branch
-    unfinished: int  # merges whose announcement was claimed and not completed
+    unfinished: int  # merges whose announcement was not completed (or never claimed)
     unchanged: int = 0  # pull requests skipped: nothing changed since they were reconciled
 
 
@@ -92,8 +92,11 @@ async def sweep(
         try:
             gw = await pool.gateway_for(repo, installation)
             default = await gw.default_branch()
-            tip, listed, claimed = await asyncio.gather(
-                gw.branch_tip(default), gw.open_pulls(default), gw.unfinished_announcements()
+            tip, listed, claims, merged = await asyncio.gather(
+                gw.branch_tip(default),
+                gw.open_pulls(default),
+                gw.announcement_claims(),
+                gw.recently_merged(default),
             )
         except NotOurs as exc:
             log.warning("sweep: skipped %s: %s", repo, exc)
@@ -112,7 +115,12 @@ async def sweep(
                 memo.queued((repo, number), (signature, now) if settled and now else None)
             submit(Work(repo, number, installation, recover=True))
         open_numbers = {int(p["number"]) for p in listed}
-        closed = [n for n in claimed if n not in open_numbers]  # open ones were just queued
+        # Claimed and not complete, or merged and never claimed (a crash between the merge
+        # and its claim; merges by people and without announcements are read once, then
+        # known final); open ones were just queued.
+        owed = {n for (n, _), done in claims.items() if not done}
+        owed |= {n for n, head in merged if (n, head) not in claims}
+        closed = sorted(owed - open_numbers)
         for number in closed:
             submit(Work(repo, number, installation, recover=True))
         pulls += len(listed)

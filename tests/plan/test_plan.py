@@ -61,12 +61,11 @@ async def test_approved_merges_at_the_decided_sha():
     gh = FakeGitHub()
     gh.approve("mgr")
     gh.approve("qa")
-    _, (claim, merge) = await planned(gh)
-    # The announcement is claimed before the merge: whoever merges, it is announced once.
-    assert claim == Claim(claim_ref(7, HEAD, ANNOUNCE), HEAD)
+    _, [merge] = await planned(gh)
+    # Nothing but the merge on the critical path: the claim follows GitHub's answer.
     assert merge == Merge(7, HEAD, "squash", merge.title, merge.message)
     assert "Manager-approved-by: mgr" in merge.message
-    # Claimed already (another replica approving at once, or one that crashed): merge only.
+    # Claimed already (a reconcile of an earlier head's lost answer, say): still the merge only.
     gh.marks = Ledger(claims=frozenset({ANNOUNCE}))
     assert (await planned(gh))[1] == (merge,)
 
@@ -88,7 +87,7 @@ async def test_merged_by_flagbot_is_claimed_then_announced_once():
     gh.merged()
     decision, actions = await planned(gh)
     assert decision.step == "notify"
-    claim, announce = actions  # merged without a claim (e.g. before claims existed)
+    claim, announce = actions  # merged, not yet claimed: the claim goes first, whoever reads it
     assert claim == Claim(claim_ref(7, HEAD, ANNOUNCE), HEAD)
     assert isinstance(announce, Announce) and announce.merge_sha == MERGE
     assert announce.approvers == {"manager": "mgr", "qa": "qa"}

@@ -223,7 +223,8 @@ async def test_json_log_lines_carry_each_delivery_and_no_secret(harness, json_lo
         if line["result"] == "decided":
             assert line["step"] and line["api_calls"] > 0
     steps = [line["step"] for line in reconciled if line["result"] == "decided"]
-    assert steps[0] == "approval" and steps[-1] == "notify"
+    # the last reconcile merges; its announcement is handed off and runs outside it
+    assert steps[0] == "approval" and steps[-1] == "apply_change"
     # secrets: the webhook secret, the App's key, the installation tokens GitHub minted
     minted = list(h.emulator.state.installation_tokens)
     assert minted

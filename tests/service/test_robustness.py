@@ -5,7 +5,7 @@ import asyncio
 
 import aiohttp
 
-from bot.plan.facts import ANNOUNCE, CLAIM_LEASE, claim_ref
+from bot.plan.facts import ANNOUNCE, ANNOUNCED, CLAIM_LEASE, claim_ref
 from bot.service.report import COMMENT_MARKER
 from tests.emulator_harness import WebhookSink
 from tests.service.conftest import NEW_FLAG, REPO, ROOT, add_replica
@@ -227,6 +227,31 @@ async def test_an_unfinished_claim_is_its_claimants_until_its_lease_runs_out(har
     h.emulator.clock.advance(CLAIM_LEASE)
     await h.service.sweep()
     await h.settle()
+    await h.service.sweep()
+    await h.settle()
+    assert len(announcements(h, n)) == 1 and len(h.slack.posts) == 1
+
+
+async def test_a_merge_never_claimed_is_found_by_the_sweep_and_announced_once(harness):
+    # The merging process died between GitHub's merge and its claim, and the merge's webhooks
+    # were lost: no claim exists. A sweep finds the merge among recently closed pull requests,
+    # claims it and announces it once; later sweeps leave it alone.
+    h = harness
+    n = await opened(h)
+    with h.emulator.lock:
+        for hook in h.emulator.state.hooks.values():
+            hook.active = False
+    h.person("mgr").approve(REPO, n)
+    h.person("qa").approve(REPO, n)
+    h.emulator.as_app().merge(REPO, n, method="squash")
+    with h.emulator.lock:
+        for hook in h.emulator.state.hooks.values():
+            hook.active = True
+    report = await h.service.sweep()
+    await h.settle()
+    assert report.unfinished == 1
+    assert len(announcements(h, n)) == 1 and len(h.slack.posts) == 1
+    assert h.check_run(n)["external_id"] == ANNOUNCED
     await h.service.sweep()
     await h.settle()
     assert len(announcements(h, n)) == 1 and len(h.slack.posts) == 1
