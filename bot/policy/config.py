@@ -453,13 +453,9 @@ class _PolicyReader:
             return None
         f.known_keys(m, where, ROLLOUT_DEFAULT_FIELDS)
         defaults = RolloutDefaults()
-        stages = (
-            read_stages(f, m["stages"], (*where, "stages")) if "stages" in m else defaults.stages
-        )
-        every: timedelta | None = (
-            read_every(f, m["every"], (*where, "every")) if "every" in m else defaults.every
-        )
-        guard = read_guard(f, m["guard"], (*where, "guard")) if "guard" in m else defaults.guard
+        stages = _field(f, m, where, "stages", read_stages, defaults.stages)
+        every: timedelta | None = _field(f, m, where, "every", read_every, defaults.every)
+        guard = _field(f, m, where, "guard", read_guard, defaults.guard)
         if stages is None or every is None or guard is None:
             return None
         return RolloutDefaults(stages, every, guard)
@@ -472,16 +468,8 @@ class _PolicyReader:
             return None
         f.known_keys(m, where, APPROVAL_FIELDS)
         d = ApprovalTimeout()
-        remind = (
-            read_every(f, m["remind_after"], (*where, "remind_after"))
-            if "remind_after" in m
-            else d.remind_after
-        )
-        expire = (
-            read_every(f, m["expire_after"], (*where, "expire_after"))
-            if "expire_after" in m
-            else d.expire_after
-        )
+        remind = _field(f, m, where, "remind_after", read_every, d.remind_after)
+        expire = _field(f, m, where, "expire_after", read_every, d.expire_after)
         on_expire = f.choice(m.get("on_expire", d.on_expire), (*where, "on_expire"), ON_EXPIRE)
         if remind is None or expire is None or on_expire is None:
             return None
@@ -502,6 +490,11 @@ class _PolicyReader:
             self.f.choice(target, ("exports",) if isinstance(value, str) else ("exports", i),
                           EXPORT_TARGETS)  # fmt: skip
         return targets
+
+
+def _field(f: Any, m: dict[Any, Any], where: Path, key: str, read: Any, default: Any) -> Any:
+    """`m[key]` read by `read` at `where.key`, or the default when the key is absent."""
+    return read(f, m[key], (*where, key)) if key in m else default
 
 
 def _a(word: str) -> str:
