@@ -60,10 +60,8 @@ def plan(decision: Decision, facts: Facts) -> tuple[Action, ...]:
         return _check(facts, check_output(refused, inp.changes, ()))
     if EXPIRE in ledger.claims and decision.step in ("approval", "apply_change", "blocked"):
         # Expired on this head: only a push restarts it, even if approvals arrive later.
-        assert inp.policy is not None
         return _check(facts, expired_output(decision, inp, inp.policy.approval))
     if decision.should_merge:
-        assert inp.policy is not None
         title = merge_title(inp.changes, pr.number)
         message = merge_message(
             inp.changes, decision.approvers, title=pr.title, requested_by=pr.author
@@ -85,7 +83,7 @@ def announce(decision: Decision, facts: Facts) -> tuple[Action, ...]:
     if claimed and ref not in facts.held and not (facts.recover and lease_expired(facts)):
         return ()
     approvers = dict(decision.approvers) or approvers_from_reviews(facts)
-    channels = inp.policy.channels if inp.policy else ()
+    channels = inp.policy.channels
     notice = (
         change_applied(
             inp.changes,
