@@ -59,6 +59,11 @@ from bot.sandbox import sandbox  # noqa: E402
 BOT = "flagbot[bot]"
 MERGE = "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"
 COMMENT = "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+CLAIM = "POST /repos/{owner}/{repo}/git/refs"
+# The issue sets no number for "throughput bounded by GitHub, not by us"; this bench asks that
+# the last merge come within twice the fastest GitHub allows the writes flagbot puts first (each
+# merge and its claim).
+MERGE_GOAL = 2.0
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -143,6 +148,16 @@ class Burst:
         return len({c.params.get("issue_number") for c in self.calls if c.key == COMMENT})
 
     @property
+    def urgent(self) -> int:
+        """The writes flagbot puts first: each merge and its claim."""
+        return len(self.merged) + sum(
+            1 for c in self.calls if c.key == CLAIM and c.fault is None and c.status == 201
+        )
+
+    def merges_by_minute(self) -> Counter[int]:
+        return Counter(int(t // 60) for t in self.merged)
+
+    @property
     def last_merge(self) -> float:
         return self.merged[-1] if self.merged else float("nan")
 
@@ -199,15 +214,29 @@ def report(b: Burst, latency_ms: float) -> bool:
     )
     everything = f"{b.writes[-1]:.0f} s" if b.writes else "n/a"
     print(f"time to the last merge: {b.last_merge:.1f} s; last write (announcements): {everything}")
+    minutes = b.merges_by_minute()
+    print(
+        "merges in each minute: "
+        + ", ".join(f"{n} in minute {m}" for m, n in sorted(minutes.items()))
+    )
+    ratios = {}
     for label, n in (
         ("the merges alone", len(b.merged)),
-        ("writes up to the last merge", b.writes_to_last_merge),
+        ("the merges and their claims (the writes put first)", b.urgent),
+        ("every write up to the last merge", b.writes_to_last_merge),
     ):
         floor = fastest(n, b.windows)
-        ratio = f"{b.last_merge / floor:.2f}" if floor else "n/a (within one window)"
+        ratios[label] = b.last_merge / floor if floor else float("nan")
+        ratio = f"{ratios[label]:.2f}" if floor else "n/a (within one window)"
         print(f"pacing limit for {label} ({n} writes): {floor:.0f} s; measured / limit: {ratio}")
     print(f"peak RSS (emulator and flagbot in this process): {rss_mib():.0f} MiB")
+    merge_ratio = ratios["the merges and their claims (the writes put first)"]
     goals = [
+        (
+            f"last merge / pacing limit for the merges and claims: {merge_ratio:.2f}",
+            f"goal ≤ {MERGE_GOAL:.1f}",
+            not merge_ratio > MERGE_GOAL,  # nan (all within one window) meets it
+        ),
         (f"secondary-limit refusals received: {b.refused}", "goal 0", b.refused == 0),
         (f"merged: {len(b.merged)} of {b.prs}", f"goal {b.prs}", len(b.merged) == b.prs),
         (f"announced: {b.announced} of {b.prs}", f"goal {b.prs}", b.announced == b.prs),
