@@ -34,11 +34,11 @@ from bot.plan.facts import (
     claims_prefix,
 )
 from bot.plan.reads import Pull
+from bot.plan.report import CHECK_NAME, CheckOutput
 from bot.policy.assess import ChangedFile
 from bot.policy.decision import PullRequestFacts
 from bot.policy.patch import added_text
 from bot.policy.reviews import Review
-from bot.service.report import CHECK_NAME, CheckOutput
 
 PER_PAGE = 100
 # Closed pull requests a sweep looks at for a merge whose announcement was never claimed (a

@@ -14,9 +14,9 @@ from bot.flags.plan import format_duration as _format
 from bot.notify.notice import approval_expired
 from bot.plan.actions import Action, Claim, Close, Comment, Label, Notify, WriteCheck
 from bot.plan.facts import EXPIRE, EXPIRED_LABEL, REMIND, Facts, claim_ref
+from bot.plan.report import CheckOutput, check_output
 from bot.policy.decision import Decision, DecisionInput, role_label
 from bot.policy.model import ApprovalTimeout
-from bot.service.report import CheckOutput, check_output
 
 REMINDER_MARKER = "<!-- flagbot:reminder -->"
 EXPIRY_MARKER = "<!-- flagbot:expired -->"

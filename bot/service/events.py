@@ -13,9 +13,9 @@ from typing import Any, TypedDict
 from gidgethub import routing
 from gidgethub.sansio import Event
 
+from bot.plan.report import CHECK_NAME
 from bot.policy.codeowners import CODEOWNERS_LOCATIONS
 from bot.policy.config import POLICY_PATH
-from bot.service.report import CHECK_NAME
 
 
 @dataclass(frozen=True, slots=True)
