@@ -25,6 +25,24 @@ from bot.sandbox import sandbox  # noqa: E402
 from bot.service.caches import Caches  # noqa: E402
 
 BOT = "flagbot[bot]"
+# What each call is for, printed beside it: a charged call with no reason here is news.
+PURPOSE = {
+    "GET /repos/{owner}/{repo}/pulls/{pull_number}": "state, head and base (changes with reviews)",
+    "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": "the changed files and their blobs",
+    "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews": "who approved which head",
+    "GET /repos/{owner}/{repo}/git/trees/{tree_sha}": (
+        "policy files at the base; file modes under flags/ at the head (symlinks fail closed)"
+    ),
+    "GET /repos/{owner}/{repo}/commits/{ref}/check-runs": "flagbot's check run on a new head",
+    "GET /repos/{owner}/{repo}/git/matching-refs/{ref}": "claims (expiry blocks a merge)",
+    "GET /orgs/{org}/teams/{team_slug}/members": "who is in the owning teams",
+    "POST /repos/{owner}/{repo}/check-runs": "the check run",
+    "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": "the check run says what changed",
+    "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge": "the merge",
+    "POST /repos/{owner}/{repo}/git/refs": "the announcement's claim (exactly once)",
+    "PATCH /repos/{owner}/{repo}/git/refs/{ref}": "the announcement's completion marker",
+    "POST /repos/{owner}/{repo}/issues/{issue_number}/comments": "the completion comment",
+}
 GOAL = 12
 PACE = 7 * 60  # seconds between people, on the emulator's clock
 
@@ -107,7 +125,8 @@ async def main() -> int:
         total += charged
         print(f"{name}: {charged} charged")
         for call, n in sorted(counter.items()):
-            print(f"    {n} x {call}")
+            why = PURPOSE.get(call.removesuffix(" (304, free)"), "?")
+            print(f"    {n} x {call}: {why}")
     verdict = "meets" if total <= GOAL else "MISSES"
     print(
         f"whole lifecycle, people {PACE // 60} minutes apart: {total} charged REST calls "
