@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.channels import channels  # noqa: E402
 from bot.emulator.emulator import Emulator  # noqa: E402
 from bot.emulator.seeds import REPO, acme_seed, repository_files  # noqa: E402
 from bot.sandbox import sandbox  # noqa: E402
@@ -95,30 +96,14 @@ async def lifecycle(stack, key: str) -> dict[str, Counter]:
 
 
 async def main() -> int:
-    from aiohttp import web
-
-    from tests.receivers import HttpReceiver, smtp_server
-
-    receiver = HttpReceiver()
-    runner = web.AppRunner(receiver.app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    with smtp_server() as (mailbox, smtp_url):
-        env = {
-            "FLAGBOT_SLACK_WEBHOOK_URL": f"{url}/slack",
-            "FLAGBOT_AUDIT_WEBHOOK_URL": f"{url}/audit",
-            "FLAGBOT_SMTP_URL": smtp_url,
-        }
-        async with sandbox(seed(), channel_env=env) as stack:
-            clock = stack.emulator.clock
-            owner = getattr(stack.service, "pool", stack.service)  # whoever holds the caches
-            owner.caches = Caches(timer=lambda: clock.now().timestamp())
-            await lifecycle(stack, "warmup_flag")
-            phases = await lifecycle(stack, "measured_flag")
-    await runner.cleanup()
-    assert len(receiver.posts) == 4 and len(mailbox.messages) == 2, "notifications missing"
+    async with channels() as notified, sandbox(seed(), channel_env=notified.env) as stack:
+        clock = stack.emulator.clock
+        owner = getattr(stack.service, "pool", stack.service)  # whoever holds the caches
+        owner.caches = Caches(timer=lambda: clock.now().timestamp())
+        await lifecycle(stack, "warmup_flag")
+        phases = await lifecycle(stack, "measured_flag")
+    sent = (len(notified.receiver.posts), len(notified.mailbox.messages))
+    assert sent == (4, 2), f"notifications missing: {sent}"
     total = 0
     for name, counter in phases.items():
         charged = counter.pop("__charged__")
