@@ -64,6 +64,28 @@ def timeout_actions(decision: Decision, facts: Facts) -> tuple[Action, ...]:
     return ()
 
 
+# GitHub's time as this process last saw it may lag a little: claims are read this early.
+CLAIMS_MARGIN = timedelta(hours=1)
+
+
+def claims_possible(
+    merged: bool, timeout: ApprovalTimeout, first_checked: datetime | None, now: datetime | None
+) -> bool:
+    """Whether a pull request's head may carry claims, so they must be read: the
+    announcement's once it merged; the approval clock's (remind, expire) only once the clock
+    could have run out, and it starts at flagbot's first check run on the head. Until then a
+    reconcile skips the read, so a pull request approved within the day never pays for it.
+    (A claim is created, never assumed absent: a skipped read cannot make one twice.)"""
+    if merged:
+        return True
+    if first_checked is None:
+        return False
+    if now is None:
+        return True
+    due = min(timeout.remind_after, timeout.expire_after) - CLAIMS_MARGIN
+    return now - first_checked >= due
+
+
 def next_deadline(decision: Decision, facts: Facts) -> datetime | None:
     """When the approval clock next asks for something (a reminder, then expiry), if ever:
     until then, with nothing changed on GitHub, reconciling again would do nothing."""

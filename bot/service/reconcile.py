@@ -120,7 +120,7 @@ class Reconciler:
                 gw,
                 gw,
                 number,
-                now=None,
+                now=gw.now() or self.clock(),  # whether claims are due; refreshed below
                 repository=repo,
                 checks_allowed=self.checks_allowed,
                 rerun=fresh,
