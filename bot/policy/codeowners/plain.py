@@ -24,7 +24,8 @@ ANYTHING, SOMETHING, NOTHING = 0, 1, 2
 class Plan(NamedTuple):
     """`fits`: per segment (head, tail): a name fits when it starts with head and ends with
     tail, without the two overlapping; `exact`: per segment, whether it must equal head;
-    `anywhere`: a leading `**`, so the run may start at any segment."""
+    `anywhere`: a leading `**`, so the run may start at any segment; `then`: what may follow
+    the run (ANYTHING, SOMETHING or NOTHING)."""
 
     fits: tuple[tuple[str, str], ...]
     exact: tuple[bool, ...]
@@ -33,6 +34,7 @@ class Plan(NamedTuple):
 
 
 def plan(glob: Glob) -> Plan | None:
+    """How to match `glob` without a regex, or None if it needs one."""
     segments = list(glob.segments)
     anywhere = bool(segments) and segments[0] == _DOUBLE_STAR
     if anywhere:
@@ -65,7 +67,7 @@ def _fit(segment: tuple[object, ...]) -> tuple[str, str] | None:
         return None
     if STAR not in tokens:
         # `_split` joins adjacent literal characters: a literal segment is one token, or none.
-        return (str(tokens[0]) if tokens else "", "")
+        return (str(tokens[0]) if tokens else "", "") if len(tokens) < 2 else None
     star = tokens.index(STAR)
     head, tail = tokens[:star], tokens[star + 1 :]
     if len(head) > 1 or len(tail) > 1 or STAR in tail:
