@@ -38,14 +38,13 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za
 _TOKEN = re.compile(r"(?:\\.|\\$|[^ \t\\])+")
 # Anything that may make a pattern invalid; most patterns have none and skip the full check.
 _SUSPECT = re.compile(r"^!|[\\\[\]]|\*\*\*")
-# What may make a line invalid, and every character `str.split` takes for whitespace but
-# GitHub does not (all but space, tab and newline; a `\r` only inside a line): lines with
-# none are read by `str.split` alone.
-_CAREFUL = re.compile(
-    r"[\\\[\]!\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-    r"|\*\*\*|\r(?![\n]|\Z)"
-)
+# What may make a line invalid (`\`, `[`, `]`, `!`, `***`), and every character `str.split`
+# takes for whitespace but GitHub does not (all but space, tab and newline; `\r` only inside
+# a line): lines with none of these are read by `str.split` alone.
 _CAREFUL_ASCII = "\\[]!\x0b\x0c\x1c\x1d\x1e\x1f"
+_CAREFUL_WIDE = (
+    "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
 _GITLAB_SECTION = re.compile(r"\^?\[[^\]]*\](?:\[\d+\])?(?:\s|$)")
 _SKIPPED = "GitHub skips this whole line"
 
@@ -111,17 +110,14 @@ def parse_codeowners(text: str, path: str = DEFAULT_PATH) -> tuple[CodeOwners, l
 
 
 def _careful_lines(text: str) -> set[int]:
-    """Numbers of the lines holding anything `_CAREFUL` names. A regular expression over the
-    whole text would cost more than the rest of the parse, so each character is looked for
-    with `str.find` (a memory scan) and the expression runs only on text that needs it."""
+    """Numbers of the lines holding anything `_CAREFUL_ASCII` or `_CAREFUL_WIDE` names, or
+    `***`, or a `\\r` inside a line. Each is looked for with `str.find` (a memory scan): a
+    regular expression over the whole text would cost more than the rest of the parse."""
     found: list[int] = []
-    for ch in _CAREFUL_ASCII:
-        at = text.find(ch)
-        while at >= 0:
-            found.append(at)
-            at = text.find(ch, at + 1)
-    if "***" in text or "\r" in text or not text.isascii():
-        found += [match.start() for match in _CAREFUL.finditer(text)]
+    for ch in _CAREFUL_ASCII if text.isascii() else _CAREFUL_ASCII + _CAREFUL_WIDE:
+        found += _occurrences(text, ch)
+    found += _occurrences(text, "***")
+    found += [at for at in _occurrences(text, "\r") if text[at + 1 : at + 2] not in ("\n", "")]
     numbers: set[int] = set()
     number, at = 1, 0
     for position in sorted(found):
@@ -129,6 +125,15 @@ def _careful_lines(text: str) -> set[int]:
         at = position
         numbers.add(number)
     return numbers
+
+
+def _occurrences(text: str, sub: str) -> list[int]:
+    found = []
+    at = text.find(sub)
+    while at >= 0:
+        found.append(at)
+        at = text.find(sub, at + 1)
+    return found
 
 
 def _words(line: str) -> list[str]:
