@@ -56,6 +56,11 @@ def context() -> dict[str, Any]:
     return fields
 
 
+def field(name: str) -> Any:
+    """One bound field (None when unbound), without copying the context."""
+    return (_context.get() or {}).get(name)
+
+
 @contextmanager
 def bound(**fields: Any) -> Iterator[dict[str, Any]]:
     """Add `fields` to every line logged inside the block (and in tasks it starts). Yields
