@@ -19,12 +19,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.channels import channels  # noqa: E402
 from bot.emulator.emulator import Emulator  # noqa: E402
 from bot.emulator.seeds import REPO, acme_seed, repository_files  # noqa: E402
 from bot.sandbox import sandbox  # noqa: E402
 from bot.service.caches import Caches  # noqa: E402
 
 BOT = "flagbot[bot]"
+# What each call is for, printed beside it: a charged call with no reason here is news.
+PURPOSE = {
+    "GET /repos/{owner}/{repo}/pulls/{pull_number}": "state, head and base (changes with reviews)",
+    "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": "the changed files and their blobs",
+    "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews": "who approved which head",
+    "GET /repos/{owner}/{repo}/git/trees/{tree_sha}": (
+        "policy files at the base; file modes under flags/ at the head (symlinks fail closed)"
+    ),
+    "GET /repos/{owner}/{repo}/commits/{ref}/check-runs": "flagbot's check run on a new head",
+    "GET /repos/{owner}/{repo}/git/matching-refs/{ref}": "claims (expiry blocks a merge)",
+    "GET /orgs/{org}/teams/{team_slug}/members": "who is in the owning teams",
+    "POST /repos/{owner}/{repo}/check-runs": "the check run",
+    "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": "the check run says what changed",
+    "PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge": "the merge",
+    "POST /repos/{owner}/{repo}/git/refs": "the announcement's claim (exactly once)",
+    "PATCH /repos/{owner}/{repo}/git/refs/{ref}": "the announcement's completion marker",
+    "POST /repos/{owner}/{repo}/issues/{issue_number}/comments": "the completion comment",
+}
 GOAL = 12
 PACE = 7 * 60  # seconds between people, on the emulator's clock
 
@@ -77,37 +96,22 @@ async def lifecycle(stack, key: str) -> dict[str, Counter]:
 
 
 async def main() -> int:
-    from aiohttp import web
-
-    from tests.receivers import HttpReceiver, smtp_server
-
-    receiver = HttpReceiver()
-    runner = web.AppRunner(receiver.app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    with smtp_server() as (mailbox, smtp_url):
-        env = {
-            "FLAGBOT_SLACK_WEBHOOK_URL": f"{url}/slack",
-            "FLAGBOT_AUDIT_WEBHOOK_URL": f"{url}/audit",
-            "FLAGBOT_SMTP_URL": smtp_url,
-        }
-        async with sandbox(seed(), channel_env=env) as stack:
-            clock = stack.emulator.clock
-            owner = getattr(stack.service, "pool", stack.service)  # whoever holds the caches
-            owner.caches = Caches(timer=lambda: clock.now().timestamp())
-            await lifecycle(stack, "warmup_flag")
-            phases = await lifecycle(stack, "measured_flag")
-    await runner.cleanup()
-    assert len(receiver.posts) == 4 and len(mailbox.messages) == 2, "notifications missing"
+    async with channels() as notified, sandbox(seed(), channel_env=notified.env) as stack:
+        clock = stack.emulator.clock
+        owner = getattr(stack.service, "pool", stack.service)  # whoever holds the caches
+        owner.caches = Caches(timer=lambda: clock.now().timestamp())
+        await lifecycle(stack, "warmup_flag")
+        phases = await lifecycle(stack, "measured_flag")
+    sent = (len(notified.receiver.posts), len(notified.mailbox.messages))
+    assert sent == (4, 2), f"notifications missing: {sent}"
     total = 0
     for name, counter in phases.items():
         charged = counter.pop("__charged__")
         total += charged
         print(f"{name}: {charged} charged")
         for call, n in sorted(counter.items()):
-            print(f"    {n} x {call}")
+            why = PURPOSE.get(call.removesuffix(" (304, free)"), "?")
+            print(f"    {n} x {call}: {why}")
     verdict = "meets" if total <= GOAL else "MISSES"
     print(
         f"whole lifecycle, people {PACE // 60} minutes apart: {total} charged REST calls "

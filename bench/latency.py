@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.channels import channels  # noqa: E402
 from bot.emulator.calllog import Call  # noqa: E402
 from bot.emulator.seeds import REPO, acme_seed, repository_files  # noqa: E402
 from bot.sandbox import sandbox  # noqa: E402
@@ -92,7 +93,10 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     times: list[float] = []
     depths: list[int] = []
-    async with sandbox(seed(args.latency_ms)) as stack:
+    async with (
+        channels() as notified,
+        sandbox(seed(args.latency_ms), channel_env=notified.env) as stack,
+    ):
         await lifecycle(stack, "warmup_flag")
         for n in range(args.rounds):
             seconds, calls, path = await lifecycle(stack, f"measured_flag_{n}")

@@ -22,6 +22,10 @@ and spread of those ratios are reported. A bare handler that only reads the body
 Each server's peak RSS (its process's maximum resident set) is reported too. Goals: flagbot /
 HMAC-only >= 0.9 (median of the paired rounds); flagbot's peak RSS <= 2x the HMAC-only server's.
 
+flagbot logs as `flagbot serve` does (JSON, one access line per delivery, to a file); the
+baselines log nothing. The script also measures what decoding one delivery's routing fields
+costs and prints the ceiling that puts on any server that routes in the acknowledging process.
+
     python bench/webhook.py [--seconds 8] [--rounds 5] [--api-latency 0.05]
 """
 
@@ -140,12 +144,17 @@ def github(latency: float) -> Iterator[str]:
             proc.wait(timeout=30)
 
 
-def serve(kind: str, port: int, api_url: str) -> None:
+def serve(kind: str, port: int, api_url: str, log_path: str = os.devnull) -> None:
     import logging
 
     from aiohttp import web
 
-    logging.disable(logging.CRITICAL)
+    from bot import logs
+
+    if kind == "flagbot":  # as `flagbot serve` runs: one JSON access line per delivery
+        logs.configure("json", secrets=[SECRET, TOKEN], stream=open(log_path, "a"))  # noqa: SIM115
+    else:  # the baselines log nothing
+        logging.disable(logging.CRITICAL)
     pin(1)
     service = None
     if kind == "bare":
@@ -266,12 +275,12 @@ async def load(port: int, deliveries: list[tuple[str, bytes]], seconds: float) -
 
 
 @contextmanager
-def servers(api_url: str) -> Iterator[dict[str, int]]:
+def servers(api_url: str, log_path: str) -> Iterator[dict[str, int]]:
     """Every kind of server, each in a process of its own, started once: {kind: port}. Only
     the one under load works at any time; the others wait."""
     ports = {kind: free_port() for kind in KINDS}
     procs = [
-        multiprocessing.Process(target=serve, args=(kind, port, api_url), daemon=True)
+        multiprocessing.Process(target=serve, args=(kind, port, api_url, log_path), daemon=True)
         for kind, port in ports.items()
     ]
     for proc in procs:
@@ -282,6 +291,50 @@ def servers(api_url: str) -> Iterator[dict[str, int]]:
         for proc in procs:
             proc.terminate()
             proc.join()
+
+
+def decode_cost(deliveries: list[tuple[str, bytes]], repeat: int = 3) -> float:
+    """Seconds of CPU flagbot spends decoding one delivery's routing fields (the least any
+    router must do with a payload), best of `repeat` passes over every delivery, measured in
+    this process: what no acknowledging server that routes in-process can avoid."""
+    from bot.service.intake import Accepted
+    from bot.service.routing import parse_event
+
+    accepted = [Accepted(e, f"d{i}", b, "application/json") for i, (e, b) in enumerate(deliveries)]
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        for _ in range(50):
+            for a in accepted:
+                parse_event(a)
+        best = min(best, (time.process_time() - start) / (50 * len(accepted)))
+    return best
+
+
+def access_line_cost(repeat: int = 3) -> float:
+    """Seconds of CPU one access line costs, written as `flagbot serve` writes it (JSON, to a
+    file), best of `repeat` passes, measured in this process."""
+    import logging
+
+    from bot import logs
+
+    root = logging.getLogger()
+    level = root.level
+    with tempfile.TemporaryFile("w") as sink:
+        handler = logs.configure("json", secrets=[SECRET, TOKEN], stream=sink)
+        access = logging.getLogger("flagbot.access")
+        best = float("inf")
+        try:
+            for _ in range(repeat):
+                start = time.process_time()
+                for i in range(2000):
+                    with logs.bound(delivery=f"d-{i}", event="pull_request", repo="acme/flags"):
+                        access.info("delivery %s", "routed", extra={"fields": {"status": 202}})
+                best = min(best, (time.process_time() - start) / 2000)
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+    return best
 
 
 def spread(values: list[float]) -> str:
@@ -305,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     runs: dict[str, list[Run]] = {kind: [] for kind in KINDS}
     reconciles: list[int] = []
-    with github(args.api_latency) as api_url, servers(api_url) as ports:
+    log = tempfile.NamedTemporaryFile(prefix="flagbot-bench-", suffix=".log")  # noqa: SIM115
+    with log, github(args.api_latency) as api_url, servers(api_url, log.name) as ports:
         pin(0)
         for round in range(args.rounds):
             for kind in KINDS[round % len(KINDS) :] + KINDS[: round % len(KINDS)]:
@@ -316,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                     assert isinstance(stats, dict)
                     pulls = sum(s["calls"] for key, s in stats.items() if "/pulls/" in key)
                     reconciles.append(pulls)
+        with open(log.name, "rb") as lines:
+            logged = sum(1 for _ in lines)
     print(
         f"{len(deliveries)} signed pull request payloads, {args.seconds:g} s x {args.rounds} "
         f"rounds per server, {CONCURRENCY} in flight; load average {load_before:.2f} before, "
@@ -335,6 +391,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{max(drains) * 1e3:.0f} ms after each round's last acknowledgement; "
         f"{min(reconciles)}-{max(reconciles)} pull request reads per round (one pull request's "
         f"deliveries coalesce; GitHub answering {args.api_latency * 1e3:.0f} ms late)"
+    )
+    hmac_cpu = statistics.median(r.cpu for r in runs["hmac"])
+    decode, line = decode_cost(deliveries), access_line_cost()
+    print(
+        f"flagbot logged {logged} lines as `flagbot serve` does (JSON, one access line per "
+        f"delivery). CPU per delivery that no in-process router avoids: decoding the routing "
+        f"fields {decode * 1e6:.1f} µs, the access line {line * 1e6:.1f} µs; against "
+        f"HMAC-only's {hmac_cpu * 1e6:.0f} µs that caps the ratio at "
+        f"{hmac_cpu / (hmac_cpu + decode):.2f} without the line, "
+        f"{hmac_cpu / (hmac_cpu + decode + line):.2f} with it"
     )
     paired = [f.rate / h.rate for f, h in zip(runs["flagbot"], runs["hmac"], strict=True)]
     hmac_bare = [h.rate / b.rate for h, b in zip(runs["hmac"], runs["bare"], strict=True)]

@@ -56,6 +56,11 @@ def context() -> dict[str, Any]:
     return fields
 
 
+def field(name: str) -> Any:
+    """One bound field (None when unbound), without copying the context."""
+    return (_context.get() or {}).get(name)
+
+
 @contextmanager
 def bound(**fields: Any) -> Iterator[dict[str, Any]]:
     """Add `fields` to every line logged inside the block (and in tasks it starts). Yields
@@ -100,12 +105,26 @@ class Redactor:
                 for line in s.splitlines()
                 if len(line.strip()) >= 16 and "-----" not in line
             )
+        # longest first, so a secret containing another is replaced whole
+        self._ordered = sorted(self.secrets, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
+        for secret in self._ordered:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return _SECRET_SHAPES.sub(REDACTED, text)
+        return _SECRET_SHAPES.sub(REDACTED, text) if may_hold_secret_shape(text) else text
+
+
+def may_hold_secret_shape(text: str) -> bool:
+    """False only when `_SECRET_SHAPES` cannot match: each of its alternatives needs one of
+    these literals. Substring tests are a few times cheaper than the pattern's scan, and
+    almost every line (an access line, a decision) contains none of them."""
+    return (
+        "-----BEGIN " in text
+        or "eyJ" in text
+        or ("_" in text and ("gh" in text or "github_pat_" in text))
+        or ("://" in text and "@" in text)
+    )
 
 
 class _Base(logging.Formatter):
@@ -119,6 +138,9 @@ class _Base(logging.Formatter):
         if isinstance(extra, Mapping):
             found.update(extra)
         return found
+
+
+_JSON = json.JSONEncoder(default=str, ensure_ascii=False)  # made once, not per line
 
 
 class JsonFormatter(_Base):
@@ -139,7 +161,7 @@ class JsonFormatter(_Base):
             line.update(fields)
         if record.exc_info:
             line["exc"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
-        return self.redact(json.dumps(line, default=str, ensure_ascii=False))
+        return self.redact(_JSON.encode(line))
 
 
 class TextFormatter(_Base):
@@ -180,6 +202,10 @@ def configure(
     """Send every logger's lines to `stream` (stderr) in `fmt`, secrets redacted. Replaces
     handlers set up before, so a second call (tests) does not double the lines."""
     redact = Redactor(secrets)
+    # Neither format shows where a line was logged from, nor thread or process: the
+    # `logging` HOWTO's switches for not collecting them (a frame walk per line, mostly).
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(redact) if fmt == "json" else TextFormatter(redact))
     root = logging.getLogger()

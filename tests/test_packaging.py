@@ -31,7 +31,7 @@ def _imports(folder: Path) -> set[str]:
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    return names - set(sys.stdlib_module_names) - {"bot", "tests", "__future__"}
+    return names - set(sys.stdlib_module_names) - {"bot", "tests", "bench", "__future__"}
 
 
 def _distributions(module_names: set[str]) -> dict[str, set[str]]:

@@ -22,9 +22,9 @@ from bot.demo.seed import KILL_SWITCH, NEW_FLAG, REPO
 from bot.demo.style import Style
 from bot.demo.views import check_run_lines, merge_lines, received_lines, rejection_lines, waiting
 from bot.emulator.people import Person
+from bot.plan.report import CHECK_NAME, COMMENT_MARKER
 from bot.policy.model import Policy
 from bot.sandbox import Sandbox
-from bot.service.report import CHECK_NAME, COMMENT_MARKER
 
 TRAILER = re.compile(r"^[A-Z][A-Za-z-]*-by: \S+$")
 

@@ -10,8 +10,8 @@ from bot.demo.receivers import Received
 from bot.demo.render import body_width, columns, excerpt, markdown_table, wrap
 from bot.demo.seed import CAST
 from bot.demo.style import Style
+from bot.plan.report import CHECK_NAME
 from bot.policy.model import Policy
-from bot.service.report import CHECK_NAME
 
 
 def waiting(title: str, style: Style) -> str:

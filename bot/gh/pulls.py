@@ -34,11 +34,11 @@ from bot.plan.facts import (
     claims_prefix,
 )
 from bot.plan.reads import Pull
+from bot.plan.report import CHECK_NAME, CheckOutput
 from bot.policy.assess import ChangedFile
 from bot.policy.decision import PullRequestFacts
 from bot.policy.patch import added_text
 from bot.policy.reviews import Review
-from bot.service.report import CHECK_NAME, CheckOutput
 
 PER_PAGE = 100
 # Closed pull requests a sweep looks at for a merge whose announcement was never claimed (a
@@ -273,13 +273,10 @@ class RepoGateway:
         return None if tree is None else tuple(p for p in tree if is_flag_path(p))
 
     async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
-        """flagbot's check runs and claims on the head: two conditional reads (304 when
-        nothing changed), fewer where this process knows the answer from its own writes
-        (`fresh`: ask GitHub anyway)."""
-        pr = pull.facts
-        runs, claims = await asyncio.gather(
-            self.check_runs(pr.head_sha, fresh=fresh), self.claims(pr)
-        )
+        """flagbot's check runs on the head: a conditional read, none where this process knows
+        the answer from its own writes (`fresh`: ask GitHub anyway). Claims are read apart
+        (`claims`), only when the head may carry some."""
+        runs = await self.check_runs(pull.facts.head_sha, fresh=fresh)
         newest = runs[-1] if runs else None
         check = None
         if newest is not None:
@@ -293,32 +290,25 @@ class RepoGateway:
                 newest.get("external_id") or "",
             )
         started = [r["started_at"] for r in runs if r.get("started_at")]
-        claims, announced = claims
         return Ledger(
             check=check,
             first_checked=_time(min(started)) if started else None,
-            claims=claims,
             labels=pull.labels,
-            announced=announced,
         )
-
-    async def prepare(self, number: int) -> None:
-        """Read what needs only the number (the pull request's claims), with the first round."""
-        refs = await self.gh.getitem(
-            f"/repos/{self.repo}/git/matching-refs/{claims_prefix(number)}",
-            oauth_token=self.token,
-        )
-        self._claims[number] = {
-            r.get("ref", ""): (r.get("object") or {}).get("sha", "") for r in refs
-        }
 
     async def claims(self, pr: PullRequestFacts) -> tuple[frozenset[str], bool]:
         """Which claims exist for the head, and whether the announcement is complete (its
-        claim moved off the head): one matching-refs listing for the pull request."""
+        claim moved off the head): one matching-refs listing for the pull request, read once
+        per reconcile (this gateway's own claims are added as it makes them)."""
         targets = self._claims.get(pr.number)
-        if targets is None:  # read once per reconcile; this gateway's own writes update it
-            await self.prepare(pr.number)
-            targets = self._claims[pr.number]
+        if targets is None:
+            refs = await self.gh.getitem(
+                f"/repos/{self.repo}/git/matching-refs/{claims_prefix(pr.number)}",
+                oauth_token=self.token,
+            )
+            targets = self._claims[pr.number] = {
+                r.get("ref", ""): (r.get("object") or {}).get("sha", "") for r in refs
+            }
         found = frozenset(w for w in CLAIMS if claim_ref(pr.number, pr.head_sha, w) in targets)
         done = targets.get(claim_ref(pr.number, pr.head_sha, ANNOUNCE), pr.head_sha)
         return found, done != pr.head_sha

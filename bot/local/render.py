@@ -1,6 +1,6 @@
 """The bot's verdict on a local branch, for a terminal (plain text) or a script (JSON). Pure.
 
-The words are the check run's (`bot/service/report.py`): the decision's title and reasons,
+The words are the check run's (`bot/plan/report.py`): the decision's title and reasons,
 one entry per change request with its before → after, and the roles it needs with the code
 owners who may approve each. Roles per change come from the same `Policy.required_roles` and
 `eligible_owners` that `decide` uses.

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.notify.notice import Notice
+from bot.plan.report import CheckOutput
 from bot.policy.changes import ChangeRequest
-from bot.service.report import CheckOutput
 
 
 @dataclass(frozen=True, slots=True)

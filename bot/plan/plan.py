@@ -30,9 +30,9 @@ from bot.plan.facts import (
     Facts,
     claim_ref,
 )
+from bot.plan.report import CheckOutput, check_output, merge_message, merge_title
 from bot.plan.timeout import expired_output, timeout_actions
 from bot.policy.decision import Decision, decide
-from bot.service.report import CheckOutput, check_output, merge_message, merge_title
 
 
 def plan(decision: Decision, facts: Facts) -> tuple[Action, ...]:

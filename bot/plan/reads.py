@@ -6,13 +6,13 @@ implements both (`bot.gh.pulls.RepoGateway`), the local checkout of `flagbot cha
 first (`bot.local.reads`), and tests an in-memory fake.
 
 Reads are issued in two concurrent rounds: what needs only the pull request's number (the
-pull request, its files, reviews and flagbot's claims), then what needs its shas (the policy
-at the base, the head's file modes, the base's flag paths, flagbot's check runs; all cached
-per commit once read). The head's flag
-contents follow the modes, read by blob id, which is cached: after a head's first reconcile
-they cost nothing, so an approval is two round trips before the merge. Only an old side the
-diff's patches cannot give costs another round (the merge base); team membership is asked
-last (cached), because which teams matter depends on what was read.
+pull request, its files and reviews), then what needs its shas (the policy at the base, the
+head's file modes, the base's flag paths, flagbot's check runs; all cached per commit once
+read). The head's flag contents follow the modes, read by blob id, which is cached: after a
+head's first reconcile they cost nothing, so an approval is two round trips before the merge.
+Only an old side the diff's patches cannot give costs another round (the merge base); team
+membership is asked last (cached), because which teams matter depends on what was read.
+flagbot's claims are read last, and only where the head may carry some (`claims_possible`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Protocol
 
 from bot.flags.filemode import KINDS
 from bot.plan.facts import Facts, Ledger
+from bot.plan.timeout import claims_possible
 from bot.policy.assess import (
     ChangedFile,
     PullContext,
@@ -79,12 +80,13 @@ class PullReads(Protocol):
 
 
 class LedgerReads(Protocol):
-    async def prepare(self, number: int) -> None:
-        """Start what needs only the pull request's number (read with the first round)."""
+    async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
+        """flagbot's check runs on the pull request's head (`fresh`: nothing remembered),
+        without its claims."""
         ...
 
-    async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
-        """flagbot's marks on the pull request's head (`fresh`: nothing remembered)."""
+    async def claims(self, pr: PullRequestFacts) -> tuple[frozenset[str], bool]:
+        """Which claims the head carries, and whether the announcement is complete."""
         ...
 
 
@@ -107,16 +109,20 @@ async def read_facts(
     rerun: bool = False,
     recover: bool = False,
 ) -> Facts:
-    """Facts for `plan`: the decision's input plus flagbot's ledger, in two rounds. A closed,
+    """Facts for `plan`: the decision's input plus flagbot's ledger, in two rounds, and the
+    claims in a third only where the head may carry some (`claims_possible`). A closed,
     unmerged pull request is left alone (nothing more is needed of it)."""
-    pull, files, reviews, _ = await asyncio.gather(
-        reads.pull(number), reads.files(number), reads.reviews(number), ledger.prepare(number)
+    pull, files, reviews = await asyncio.gather(
+        reads.pull(number), reads.files(number), reads.reviews(number)
     )
     pr = pull.facts
     if pr.state == "closed" and not pr.merged:
         inp = DecisionInput(pr, (), (), (), None, (), {}, None, ())
         return Facts(inp, now=now, repository=repository)
     inp, marks = await asyncio.gather(_assessed(reads, pull, files, reviews), ledger.ledger(pull))
+    if claims_possible(pr.merged, inp.policy.approval, marks.first_checked, now):
+        found, announced = await ledger.claims(pr)
+        marks = replace(marks, claims=found, announced=announced)
     inp = replace(inp, pr=replace(inp.pr, notified=marks.announced))
     return Facts(
         inp,

@@ -14,9 +14,9 @@ from bot.flags.plan import format_duration as _format
 from bot.notify.notice import approval_expired
 from bot.plan.actions import Action, Claim, Close, Comment, Label, Notify, WriteCheck
 from bot.plan.facts import EXPIRE, EXPIRED_LABEL, REMIND, Facts, claim_ref
+from bot.plan.report import CheckOutput, check_output
 from bot.policy.decision import Decision, DecisionInput, role_label
 from bot.policy.model import ApprovalTimeout
-from bot.service.report import CheckOutput, check_output
 
 REMINDER_MARKER = "<!-- flagbot:reminder -->"
 EXPIRY_MARKER = "<!-- flagbot:expired -->"
@@ -62,6 +62,28 @@ def timeout_actions(decision: Decision, facts: Facts) -> tuple[Action, ...]:
             Comment(pr.number, reminder_comment(decision, timeout)),
         )
     return ()
+
+
+# GitHub's time as this process last saw it may lag a little: claims are read this early.
+CLAIMS_MARGIN = timedelta(hours=1)
+
+
+def claims_possible(
+    merged: bool, timeout: ApprovalTimeout, first_checked: datetime | None, now: datetime | None
+) -> bool:
+    """Whether a pull request's head may carry claims, so they must be read: the
+    announcement's once it merged; the approval clock's (remind, expire) only once the clock
+    could have run out, and it starts at flagbot's first check run on the head. Until then a
+    reconcile skips the read, so a pull request approved within the day never pays for it.
+    (A claim is created, never assumed absent: a skipped read cannot make one twice.)"""
+    if merged:
+        return True
+    if first_checked is None:
+        return False
+    if now is None:
+        return True
+    due = min(timeout.remind_after, timeout.expire_after) - CLAIMS_MARGIN
+    return now - first_checked >= due
 
 
 def next_deadline(decision: Decision, facts: Facts) -> datetime | None:

@@ -81,8 +81,15 @@ class Service:
             watch=self.instruments.reconciling,
         )
         self.router = DeliveryRouter(
-            self._submit, self._base_changed, self._team_changed, watch=self.instruments.routing
+            self._submit,
+            self._base_changed,
+            self._team_changed,
+            watch=self.instruments.routing,
+            pushed=self._pushed,
         )
+        # Called with (repository, branch) when a push lands: what is served from a branch
+        # (the flag exports) is read again.
+        self.push_listeners: list[Callable[[str, str], None]] = []
         self.announcements = Announcements(
             lambda key: self.work.submit(Work(key[0], key[1], self.work.installations.get(key)))
         )
@@ -176,6 +183,10 @@ class Service:
     def _submit(self, item: events.Work) -> None:
         self.instruments.submitted((item.repo, item.number))  # the delivery that asked
         self.work.submit(item)
+
+    def _pushed(self, item: events.Pushed) -> None:
+        for listener in self.push_listeners:
+            listener(item.repo, item.branch)
 
     async def _base_changed(self, item: events.BaseChanged) -> None:
         try:

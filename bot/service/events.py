@@ -13,9 +13,9 @@ from typing import Any, TypedDict
 from gidgethub import routing
 from gidgethub.sansio import Event
 
+from bot.plan.report import CHECK_NAME
 from bot.policy.codeowners import CODEOWNERS_LOCATIONS
 from bot.policy.config import POLICY_PATH
-from bot.service.report import CHECK_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,14 @@ class BaseChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class Pushed:
+    """A branch moved: what flagbot serves from it (the flag exports) is read again."""
+
+    repo: str
+    branch: str
+
+
+@dataclass(frozen=True, slots=True)
 class TeamChanged:
     """Someone joined or left a team: the open pull requests whose code owners include it are
     re-decided, since an approval counts only while its author is in the team."""
@@ -52,7 +60,7 @@ class TeamChanged:
         return any(t.startswith(f"@{self.org.lower()}/") for t in owner_teams)
 
 
-Sink = Callable[[Work | BaseChanged | TeamChanged], None]
+Sink = Callable[[Work | BaseChanged | TeamChanged | Pushed], None]
 
 
 class _Repository(TypedDict, total=False):
@@ -180,6 +188,8 @@ async def push(event: Event, sink: Sink) -> None:
     ref, repo = data.get("ref") or "", _repo(data)
     if not ref.startswith("refs/heads/") or not repo:
         return
+    branch = ref.removeprefix("refs/heads/")
+    sink(Pushed(repo, branch))
     touched = {
         path
         for commit in data.get("commits") or ()
@@ -187,7 +197,7 @@ async def push(event: Event, sink: Sink) -> None:
         for path in commit.get(key) or ()
     }
     if touched & POLICY_FILES:
-        sink(BaseChanged(repo, ref.removeprefix("refs/heads/"), _installation(data)))
+        sink(BaseChanged(repo, branch, _installation(data)))
 
 
 @router.register("membership")

@@ -22,11 +22,10 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import msgspec
 from aiohttp import web
 from cachetools import LRUCache
 
@@ -53,13 +52,6 @@ class Body:
     data: bytes
     etag: str
     commit: str
-
-
-class _Push(msgspec.Struct):
-    repository: dict[str, Any] | None = None
-
-
-_PUSH = msgspec.json.Decoder(_Push)
 
 
 def _read_by_flagbot(path: str) -> bool:
@@ -227,26 +219,8 @@ def register(app: web.Application, service: Service) -> None:
             return _refused(Grant(401))
         return web.Response(status=202)
 
-    @web.middleware
-    async def refresh_on_push(
-        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        response = await handler(request)
-        if (
-            response.status == 202
-            and request.path == "/webhook"
-            and request.headers.get("X-GitHub-Event") == "push"
-        ):
-            try:  # accepted means signed: the body was read and checked already
-                repo = (_PUSH.decode(await request.read()).repository or {}).get("full_name")
-            except (msgspec.DecodeError, ValueError):
-                repo = None
-            if isinstance(repo, str):
-                server.invalidate(repo)
-        return response
-
     app.router.add_get("/flags/{owner}/{repo}/{file}", flag_file)
     app.router.add_get("/api/client/features", unleash_features)
     app.router.add_post("/api/client/register", unleash_report)
     app.router.add_post("/api/client/metrics", unleash_report)
-    app.middlewares.append(refresh_on_push)
+    service.push_listeners.append(lambda repo, branch: server.invalidate(repo))

@@ -65,6 +65,7 @@ class Instruments:
         self.clock = clock
         # Which delivery last asked for each pull request's reconcile (for its log line).
         self._asked_by: LRUCache[Hashable, dict[str, Any]] = LRUCache(8192)
+        self._delivery_counters: dict[tuple[str, str], Any] = {}  # a few events x outcomes
 
     # GitHub ------------------------------------------------------------------------------------
 
@@ -119,15 +120,23 @@ class Instruments:
                 raise
             finally:
                 outcome = fields["outcome"]
-                self.metrics.deliveries.labels(event_label(event), outcome).inc()
+                self._delivery_counter(event, outcome).inc()
                 access.info("delivery %s", outcome, extra={"fields": {"status": 202}})
+
+    def _delivery_counter(self, event: str, outcome: str) -> Any:
+        """The deliveries counter's child for (event, outcome), looked up once: `labels()`
+        takes a lock and checks its arguments, a few microseconds on every delivery."""
+        key = (event_label(event), outcome)
+        child = self._delivery_counters.get(key)
+        if child is None:
+            child = self._delivery_counters[key] = self.metrics.deliveries.labels(*key)
+        return child
 
     def submitted(self, key: Hashable) -> None:
         """A pull request queued for a reconcile by the delivery being routed."""
         repo, number = key  # type: ignore[misc]
         logs.annotate(repo=repo, pr=number, outcome="routed")
-        fields = logs.context()
-        self._asked_by[key] = {"delivery": fields.get("delivery"), "event": fields.get("event")}
+        self._asked_by[key] = {"delivery": logs.field("delivery"), "event": logs.field("event")}
 
     # Reconciles --------------------------------------------------------------------------------
 

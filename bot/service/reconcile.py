@@ -35,9 +35,9 @@ from bot.plan.actions import (
 from bot.plan.facts import ANNOUNCED, Facts, MergeRefusal
 from bot.plan.plan import plan
 from bot.plan.reads import read_facts
+from bot.plan.report import check_output, completion_comment
 from bot.plan.timeout import next_deadline
 from bot.policy.decision import Decision, DecisionInput, decide
-from bot.service.report import check_output, completion_comment
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Reconciler:
                 gw,
                 gw,
                 number,
-                now=None,
+                now=gw.now() or self.clock(),  # whether claims are due; refreshed below
                 repository=repo,
                 checks_allowed=self.checks_allowed,
                 rerun=fresh,

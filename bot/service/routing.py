@@ -43,6 +43,7 @@ ROUTING_MAX_BACKLOG = 5000
 Submit = Callable[[events.Work], None]
 BaseChanged = Callable[[events.BaseChanged], Awaitable[None]]
 TeamChanged = Callable[[events.TeamChanged], Awaitable[None]]
+Pushed = Callable[[events.Pushed], None]
 Watch = Callable[[str, str], AbstractContextManager[object]]  # (delivery id, event)
 
 
@@ -57,11 +58,13 @@ class DeliveryRouter:
         base_changed: BaseChanged,
         team_changed: TeamChanged,
         watch: Watch = unwatched,
+        pushed: Pushed = lambda push: None,
     ) -> None:
         self._watch = watch  # log context, metrics and the access line of each delivery
         self._submit = submit
         self._base_changed = base_changed
         self._team_changed = team_changed
+        self._pushed = pushed
         # acknowledged deliveries not yet routed (their routing fields only); the parser
         # sleeps on `_arrived` when empty
         self._deliveries: deque[Event | Unreadable] = deque()
@@ -143,7 +146,7 @@ class DeliveryRouter:
             return
         annotate(repo=repository_name(item.data))
         try:
-            found: list[events.Work | events.BaseChanged | events.TeamChanged] = []
+            found: list[events.Work | events.BaseChanged | events.TeamChanged | events.Pushed] = []
             await events.router.dispatch(item, found.append)
         except BadDelivery as exc:
             annotate(outcome="malformed")
@@ -158,6 +161,8 @@ class DeliveryRouter:
                 await self._base_changed(work)
             elif isinstance(work, events.TeamChanged):
                 await self._team_changed(work)
+            elif isinstance(work, events.Pushed):
+                self._pushed(work)
             else:
                 self._submit(work)
 

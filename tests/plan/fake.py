@@ -107,11 +107,12 @@ class FakeGitHub:
 
     # LedgerReads -------------------------------------------------------------------------------
 
-    async def prepare(self, number: int) -> None:
-        self.calls.append("claims")
-
     async def ledger(self, pull: Pull, *, fresh: bool = False) -> Ledger:
-        return self.marks
+        return replace(self.marks, claims=frozenset(), announced=False)
+
+    async def claims(self, pr: PullRequestFacts) -> tuple[frozenset[str], bool]:
+        self.calls.append("claims")
+        return self.marks.claims, self.marks.announced
 
     # ---------------------------------------------------------------------------------------------
 

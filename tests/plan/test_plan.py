@@ -17,8 +17,9 @@ from bot.plan.facts import (
     claim_ref,
 )
 from bot.plan.plan import plan
-from bot.plan.timeout import EXPIRY_MARKER, REMINDER_MARKER
+from bot.plan.timeout import EXPIRY_MARKER, REMINDER_MARKER, claims_possible
 from bot.policy.decision import decide
+from bot.policy.model import ApprovalTimeout
 from tests.plan.fake import HEAD, MERGE, NOW, FakeGitHub
 
 
@@ -128,7 +129,39 @@ async def test_merged_by_a_person_says_so_and_closed_is_left_alone():
     gh.pr = replace(gh.pr, state="closed")
     assert (await planned(gh))[1] == ()
     # the first round only (what needs just the number): nothing more for a closed one
-    assert gh.calls == ["pull", "files", "reviews", "claims"]
+    assert gh.calls == ["pull", "files", "reviews"]
+
+
+async def test_claims_are_read_only_where_the_head_may_carry_some():
+    """Merged: the announcement's claim. Open: the approval clock's, once it may have run
+    out; before that (no check run yet, or waiting less than a day) the read is skipped."""
+    gh = FakeGitHub()
+    await planned(gh)
+    assert "claims" not in gh.calls  # no check run on the head: no clock, no claims
+    gh = FakeGitHub()
+    gh.calls.clear()
+    await waiting(gh, timedelta(hours=2))
+    assert "claims" not in gh.calls
+    gh.calls.clear()
+    await waiting(gh, timedelta(hours=23, minutes=30))  # within the margin of the reminder
+    assert "claims" in gh.calls
+    gh = FakeGitHub()
+    gh.merged(by_bot=True)
+    await planned(gh)
+    assert "claims" in gh.calls
+
+
+def test_claims_possible_follows_the_clock_and_the_merge():
+    timeout = ApprovalTimeout(timedelta(hours=24), timedelta(hours=72))
+    start = NOW - timedelta(hours=30)
+    assert claims_possible(True, timeout, None, NOW)
+    assert not claims_possible(False, timeout, None, NOW)  # no check run: the clock never ran
+    assert claims_possible(False, timeout, start, NOW)
+    assert not claims_possible(False, timeout, NOW - timedelta(hours=22), NOW)
+    assert claims_possible(False, timeout, NOW - timedelta(hours=23, minutes=1), NOW)
+    assert claims_possible(False, timeout, start, None)  # time unknown: read them
+    quick = ApprovalTimeout(timedelta(hours=48), timedelta(minutes=30))
+    assert claims_possible(False, quick, NOW - timedelta(minutes=1), NOW)
 
 
 async def waiting(gh: FakeGitHub, waited: timedelta):

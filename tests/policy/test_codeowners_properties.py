@@ -2,7 +2,8 @@
 
 `reference` below re-states GitHub's pattern rules (pattern.py's docstring) segment by
 segment, with no regular expressions and no index; hypothesis then looks for any pattern, file
-or path where the two disagree.
+or path where it disagrees with a parsed file (which answers a few paths by scanning) or with
+the index (which a file builds once asked about many).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.policy.codeowners import parse_codeowners
+from bot.policy.codeowners.index import Index
+from bot.policy.codeowners.pattern import compile_glob
 
 
 def segment_matches(pattern: str, name: str) -> bool:
@@ -91,7 +94,8 @@ def test_one_pattern_matches_as_the_rules_say(pattern: str, path: str) -> None:
 
 def assert_last_matching_rule_decides(rules: list[str], probes: list[str]) -> None:
     text = "\n".join(f"{pattern} @owner{i}" for i, pattern in enumerate(rules))
-    codeowners, _ = parse_codeowners(text)
+    codeowners, _ = parse_codeowners(text)  # a few paths: answered by the scan
+    index = Index([compile_glob(pattern) for pattern in rules])  # what many paths use
     for path in probes:
         matching = [i for i, pattern in enumerate(rules) if reference(pattern, path)]
         rule = codeowners.rule_for(path)
@@ -99,6 +103,7 @@ def assert_last_matching_rule_decides(rules: list[str], probes: list[str]) -> No
             assert rule is None
         else:
             assert rule is not None and rule.line == matching[-1] + 1
+        assert index.winner(path) == (matching[-1] if matching else -1)
 
 
 @settings(max_examples=250, derandomize=True)

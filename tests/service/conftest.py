@@ -18,10 +18,10 @@ import pytest
 from bot.emulator.emulator import Emulator
 from bot.emulator.seeds import REPO, acme_seed, repository_files
 from bot.gh.retry import RetryPolicy
+from bot.plan.report import CHECK_NAME
 from bot.sandbox import Sandbox, sandbox
 from bot.service.app import SERVICE, Service, make_app
 from bot.service.config import ServiceConfig
-from bot.service.report import CHECK_NAME
 from tests.receivers import HttpReceiver, Mailbox, smtp_server
 
 ROOT = Path(__file__).resolve().parents[2]

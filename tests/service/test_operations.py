@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import logs
@@ -245,6 +247,38 @@ def test_redaction_of_secret_values_and_credential_shapes():
     for leaked in ("s3cret-value", "ghs_abc", jwt, "hunter2", "MIIEow"):
         assert leaked not in out
     assert "smtp://[redacted]@mail.example:587?starttls=1" in out
+
+
+_SHAPES = st.one_of(
+    st.builds(
+        "gh{}_{}".format,
+        st.sampled_from("pousr"),
+        st.text("abcXYZ019_", min_size=16, max_size=40),
+    ),
+    st.builds("github_pat_{}".format, st.text("abcXYZ019_", min_size=16, max_size=40)),
+    st.builds(
+        "eyJ{}.{}.{}".format,
+        *[st.text("abcXYZ019-_", min_size=8, max_size=20)] * 3,
+    ),
+    st.builds("smtp://{}:{}@host".format, st.text("ab1", min_size=1), st.text("xy2", min_size=1)),
+    st.just("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----"),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.text(' {}:"/@_.-abcghJey', max_size=30),
+    shape=st.one_of(st.none(), _SHAPES),
+    after=st.text(' {}:"/@_.-abcghJey', max_size=30),
+)
+def test_the_cheap_check_never_skips_a_line_the_pattern_would_redact(before, shape, after):
+    """Redaction skips the credential-shape pattern on lines lacking all of its literals:
+    that shortcut must never let a credential shape through."""
+    text = before + (shape or "") + after
+    if logs._SECRET_SHAPES.search(text):
+        assert logs.may_hold_secret_shape(text)
+    if shape is not None and logs._SECRET_SHAPES.search(text):
+        assert logs.Redactor()(text) == logs._SECRET_SHAPES.sub(logs.REDACTED, text)
 
 
 def test_text_format_names_the_known_fields_only():

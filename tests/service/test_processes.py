@@ -25,7 +25,7 @@ import pytest
 
 from bot.emulator.emulator import Emulator
 from bot.plan.facts import ANNOUNCE, ANNOUNCED, CLAIM_LEASE, claim_ref
-from bot.service.report import CHECK_NAME, COMMENT_MARKER
+from bot.plan.report import CHECK_NAME, COMMENT_MARKER
 from tests.receivers import HttpReceiver
 from tests.service.conftest import NEW_FLAG, REPO, ROOT, seed
 

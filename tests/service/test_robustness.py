@@ -6,7 +6,7 @@ import asyncio
 import aiohttp
 
 from bot.plan.facts import ANNOUNCE, ANNOUNCED, CLAIM_LEASE, claim_ref
-from bot.service.report import COMMENT_MARKER
+from bot.plan.report import COMMENT_MARKER
 from tests.emulator_harness import WebhookSink
 from tests.service.conftest import NEW_FLAG, REPO, ROOT, add_replica
 

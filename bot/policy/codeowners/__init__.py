@@ -4,9 +4,12 @@ which rule owns a path (the last matching one).
     owners, diagnostics = parse_codeowners(text, ".github/CODEOWNERS")
     owners.owners_of("flags/new_checkout_flow.yaml")  # ("@acme/eng-managers", "@acme/qa")
 
-Pure: no I/O. `syntax` reads lines, `pattern` turns one pattern into a matcher, `matcher`
-finds the deciding rule quickly, `errors` shapes problems like GitHub's CODEOWNERS errors,
-`files` picks the file among GitHub's three locations.
+Pure: no I/O. `syntax` reads lines (every error is found there), `pattern` turns one
+pattern into segments and a regex, `matcher` holds a parsed file and picks how to find the
+deciding rule: `scan` (last rule first, behind a substring test, with `plain` matching most
+patterns by string operations) for a new file, `index` once it has answered many paths.
+`errors` shapes problems like GitHub's CODEOWNERS errors, `files` picks the file among
+GitHub's three locations.
 """
 
 from bot.policy.codeowners.errors import (

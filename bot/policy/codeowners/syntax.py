@@ -23,7 +23,7 @@ from bot.policy.codeowners.errors import (
     CodeownersError,
     unknown_owner,
 )
-from bot.policy.codeowners.matcher import CodeOwners, Rule
+from bot.policy.codeowners.matcher import CodeOwners, RuleRow
 
 DEFAULT_PATH = ".github/CODEOWNERS"
 # GitHub: "must be under 3 MB ... over this limit will not be loaded". Which megabyte is not
@@ -38,6 +38,13 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za
 _TOKEN = re.compile(r"(?:\\.|\\$|[^ \t\\])+")
 # Anything that may make a pattern invalid; most patterns have none and skip the full check.
 _SUSPECT = re.compile(r"^!|[\\\[\]]|\*\*\*")
+# What may make a line invalid (`\`, `[`, `]`, `!`, `***`), and every character `str.split`
+# takes for whitespace but GitHub does not (all but space, tab and newline; `\r` only inside
+# a line): lines with none of these are read by `str.split` alone.
+_CAREFUL_ASCII = "\\[]!\x0b\x0c\x1c\x1d\x1e\x1f"
+_CAREFUL_WIDE = (
+    "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
 _GITLAB_SECTION = re.compile(r"\^?\[[^\]]*\](?:\[\d+\])?(?:\s|$)")
 _SKIPPED = "GitHub skips this whole line"
 
@@ -55,39 +62,85 @@ def owner_kind(owner: str) -> OwnerKind | None:
 
 
 def parse_codeowners(text: str, path: str = DEFAULT_PATH) -> tuple[CodeOwners, list[Diagnostic]]:
-    """The rules GitHub would load, and every problem found (errors, then warnings)."""
+    """The rules GitHub would load, and every problem found (errors, then warnings).
+
+    Every line is checked here, so `flagbot validate` sees every error; what is left for
+    later is only compiling patterns, which matching does as it needs them. Most lines hold
+    nothing that could make them invalid or make `str.split` differ from GitHub's spaces and
+    tabs; one search of the whole text finds the few that do (`_careful_lines`)."""
     size = len(text) if len(text) * 4 < MAX_BYTES else len(text.encode("utf-8", "replace"))
     if size >= MAX_BYTES:
         return CodeOwners(path), [too_large(path, size)]
     text = text.removeprefix("\ufeff")
-    rules: list[Rule] = []
+    careful = _careful_lines(text)
+    lines = text.split("\n")
+    if "\r" in text:
+        lines = [line.removesuffix("\r") for line in lines]
+    rows: list[RuleRow] = []
     errors: list[CodeownersError] = []
     warnings: list[Diagnostic] = []
-    for number, raw in enumerate(text.split("\n"), 1):
-        line = raw.removesuffix("\r")
-        if "\\" in line:
-            words = _TOKEN.findall(line)
-        else:  # the common case, without the regex
-            words = [word for word in line.replace("\t", " ").split(" ") if word]
-        if not words or words[0].startswith("#"):
+    valid: set[str] = set()  # owners seen to be valid in this file
+    for number, line in enumerate(lines, 1):
+        words = _words(line) if careful and number in careful else line.split()
+        if not words or words[0][0] == "#":
             continue
         pattern = words[0]
-        owners = []
-        for word in words[1:]:
-            if word.startswith("#"):
-                break
-            owners.append(word)
-        suspect = _SUSPECT.search(pattern) is not None or pattern == "/"
-        if suspect or not all(map(owner_kind, owners)):
-            problems = _line_problems(path, number, line)
-            if problems:
-                errors.extend(problems)
-                continue
-        if pattern.startswith("@") and owner_kind(pattern) in ("user", "team"):
+        owners = words[1:]
+        if "#" in line:
+            for k, word in enumerate(owners):
+                if word[0] == "#":
+                    del owners[k:]
+                    break
+        suspect = pattern == "/" or (
+            bool(careful) and number in careful and _SUSPECT.search(pattern) is not None
+        )
+        if suspect or not valid.issuperset(owners):
+            if not suspect and all(map(owner_kind, owners)):
+                valid.update(owners)
+            else:
+                problems = _line_problems(path, number, line)
+                if problems:
+                    errors.extend(problems)
+                    continue
+        if pattern[0] == "@" and owner_kind(pattern) in ("user", "team"):
             warnings.append(_owner_as_pattern(path, number, line, pattern, owners))
-        rules.append(Rule(pattern, tuple(owners), number, line))
-    result = CodeOwners(path, tuple(rules), tuple(errors))
+        rows.append((pattern, tuple(owners), number, line))
+    result = CodeOwners(path, tuple(rows), tuple(errors))
     return result, [error.to_diagnostic() for error in errors] + warnings
+
+
+def _careful_lines(text: str) -> set[int]:
+    """Numbers of the lines holding anything `_CAREFUL_ASCII` or `_CAREFUL_WIDE` names, or
+    `***`, or a `\\r` inside a line. Each is looked for with `str.find` (a memory scan): a
+    regular expression over the whole text would cost more than the rest of the parse."""
+    found: list[int] = []
+    for ch in _CAREFUL_ASCII if text.isascii() else _CAREFUL_ASCII + _CAREFUL_WIDE:
+        found += _occurrences(text, ch)
+    found += _occurrences(text, "***")
+    found += [at for at in _occurrences(text, "\r") if text[at + 1 : at + 2] not in ("\n", "")]
+    numbers: set[int] = set()
+    number, at = 1, 0
+    for position in sorted(found):
+        number += text.count("\n", at, position)
+        at = position
+        numbers.add(number)
+    return numbers
+
+
+def _occurrences(text: str, sub: str) -> list[int]:
+    found = []
+    at = text.find(sub)
+    while at >= 0:
+        found.append(at)
+        at = text.find(sub, at + 1)
+    return found
+
+
+def _words(line: str) -> list[str]:
+    """A line's words, split at unescaped spaces and tabs only."""
+    if "\\" in line:
+        return _TOKEN.findall(line)
+    return [word for word in line.replace("\t", " ").split(" ") if word]
 
 
 def unknown_owner_errors(
@@ -96,10 +149,10 @@ def unknown_owner_errors(
     """`Unknown owner` records for owners that `is_known` rejects. Only the repository knows
     who exists and has write access, so the caller supplies that knowledge."""
     errors = []
-    for rule in codeowners.rules:
-        for owner, column in _owners_with_columns(rule.source):
+    for _, _, line, source in codeowners.rows:
+        for owner, column in _owners_with_columns(source):
             if not is_known(owner):
-                errors.append(unknown_owner(codeowners.path, rule.line, column, rule.source, owner))
+                errors.append(unknown_owner(codeowners.path, line, column, source, owner))
     return errors
 
 

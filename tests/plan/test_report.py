@@ -1,15 +1,15 @@
 """Check-run output, merge commit and completion comment rendered from a decision."""
 
 from bot.diagnostics import Diagnostic
-from bot.policy.changes import MISSING, ChangeRequest, FieldChange
-from bot.policy.decision import Decision, RoleStatus
-from bot.service.report import (
+from bot.plan.report import (
     COMMENT_MARKER,
     check_output,
     completion_comment,
     merge_message,
     merge_title,
 )
+from bot.policy.changes import MISSING, ChangeRequest, FieldChange
+from bot.policy.decision import Decision, RoleStatus
 
 ROLLOUT = ChangeRequest(
     "new_checkout_flow",
