@@ -11,12 +11,14 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 
 from bot.emulator.emulator import Emulator
 from bot.exports.access import ReadTokens
+from bot.gh.pacing import Pacer, Window
 from bot.gh.retry import DEFAULT_POLICY, RetryPolicy
 from bot.service.app import SERVICE, Service, make_app
 from bot.service.config import NO_READ_TOKENS, ServiceConfig
@@ -50,6 +52,13 @@ class Sandbox:
         raise RuntimeError("the bot and the emulator never settled")
 
 
+def pacing(emulator: Emulator) -> Callable[..., Pacer]:
+    """flagbot paces its writes under the secondary limits this GitHub enforces (GitHub's own
+    unless the seed's options lower them), by the clock it counts them on."""
+    windows = [Window(w.seconds, w.limit) for w in emulator.write_windows()]
+    return partial(Pacer, windows, clock=emulator.clock.timestamp)
+
+
 @asynccontextmanager
 async def sandbox(
     seed: Mapping[str, Any] | Emulator,
@@ -60,7 +69,8 @@ async def sandbox(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     read_tokens: ReadTokens = NO_READ_TOKENS,
 ) -> AsyncIterator[Sandbox]:
-    """`sleep`: how the service waits between retries (tests pass one that does not)."""
+    """`sleep`: how the service waits (retries, write pacing): tests pass one that does not,
+    benchmarks one that moves the emulator's clock (`bot.emulator.warp`)."""
     emulator = seed if isinstance(seed, Emulator) else Emulator.from_seed(dict(seed))
     if not emulator.private_keys:
         raise ValueError("the seed needs an app with a private key for flagbot to act as")
@@ -75,7 +85,8 @@ async def sandbox(
             retry=retry,
             read_tokens=read_tokens,
         )
-        app = make_app(config, Service(config, clock=emulator.clock.now, sleep=sleep))
+        service = Service(config, clock=emulator.clock.now, sleep=sleep, pacer=pacing(emulator))
+        app = make_app(config, service)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -35,9 +35,17 @@ class Clock:
         return datetime.now(UTC)
 
     def now(self) -> datetime:
+        """To the second, as GitHub shows time."""
+        return self._instant().replace(microsecond=0)
+
+    def timestamp(self) -> float:
+        """Epoch seconds to the microsecond: for code that paces itself by this clock (a
+        pacer reading whole seconds would oversleep by up to one)."""
+        return self._instant().timestamp()
+
+    def _instant(self) -> datetime:
         with self._lock:
-            value = self._frozen if self._frozen is not None else self._real() + self._offset
-        return value.replace(microsecond=0)
+            return self._frozen if self._frozen is not None else self._real() + self._offset
 
     def set(self, instant: datetime | str) -> None:
         """Freeze the clock at `instant`; it stays there until advanced or released."""

@@ -88,7 +88,7 @@ class Emulator:
         self.webhooks = Webhooks(self.world)
         self.world.webhooks = self.webhooks
         self.world.ratelimit = self.ratelimit
-        self.secondary = SecondaryLimiter(self._write_windows, self._now)
+        self.secondary = SecondaryLimiter(self.write_windows, self._now)
         self.dispatcher = Dispatcher(
             self.world, self.router, self.faults, self.calls, self.ratelimit, self.secondary
         )
@@ -106,7 +106,8 @@ class Emulator:
         emulator.private_keys = keys
         return emulator
 
-    def _write_windows(self) -> tuple[Window, ...]:
+    def write_windows(self) -> tuple[Window, ...]:
+        """The secondary limits on content-creating requests, from the seed's options."""
         o = self.world.options
         return (Window(60.0, o.writes_per_minute), Window(3600.0, o.writes_per_hour))
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.gh.errors import NotOurs
+from bot.gh.pacing import Pacer
 from bot.gh.pulls import RepoGateway
 from bot.service import events, exports
 from bot.service.announcing import Announcements
@@ -48,7 +49,8 @@ SERVICE = web.AppKey("flagbot", object)
 
 class Service:
     """The long-lived parts: GitHub clients, the delivery router, the work queue, the
-    sweeper. `clock` and `sleep` are injected so tests run on the emulator's time."""
+    sweeper. `clock`, `sleep` and `pacer` (how each credential's writes are paced, built with
+    `sleep=`) are injected so tests and benchmarks run on the emulator's time and limits."""
 
     def __init__(
         self,
@@ -57,10 +59,13 @@ class Service:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        pacer: Callable[..., Pacer] = Pacer,
     ) -> None:
         self.config = config
         self.instruments = Instruments(config.api_url, lambda: self.backlog, config.ready_backlog)
-        self.pool = ClientPool(config, sleep=sleep, observer=self.instruments.github_observer)
+        self.pool = ClientPool(
+            config, sleep=sleep, pacer=pacer, observer=self.instruments.github_observer
+        )
         self.reconciler = Reconciler(
             self.pool.gateway_for,
             channel_env=dict(config.channel_env or {}),

@@ -12,6 +12,7 @@ from cachetools import LRUCache
 
 from bot.gh.auth import AppAuth, TokenAuth
 from bot.gh.client import GitHubClient, Observer
+from bot.gh.pacing import Pacer
 from bot.gh.pulls import PER_PAGE, RepoGateway
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
@@ -25,10 +26,12 @@ class ClientPool:
         config: ServiceConfig,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pacer: Callable[..., Pacer] = Pacer,
         observer: Callable[[str], Observer] | None = None,
     ) -> None:
         self.config = config
         self.sleep = sleep
+        self.pacer = pacer  # called with `sleep=` once per credential
         self.observer = observer  # per credential: metrics and readiness hear every answer
         self.caches = Caches()
         self.auth: AppAuth | TokenAuth = (
@@ -56,7 +59,7 @@ class ClientPool:
                 base_url=self.config.api_url,
                 cache=LRUCache(maxsize=ETAG_CACHE_SIZE),
                 policy=self.config.retry,
-                pause=self.sleep,
+                pacer=self.pacer(sleep=self.sleep),
                 observe=self.observer(str(key)) if self.observer else None,
             )
         return self.clients[key]

@@ -4,6 +4,9 @@ a fake clock, and the client against an emulator that refuses as GitHub does."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import sys
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -273,3 +276,29 @@ async def test_a_spent_budget_holds_every_call_until_its_reset() -> None:
         await gh.getitem(f"/repos/{REPO}/pulls")  # the budget's last call
     reset = em.ratelimit.budget("user:dev").reset
     assert pacer.all_paused_until == float(reset)
+
+
+# The whole service in a burst, on the emulator's clock (bench/burst.py's core, small) ---------
+
+
+def load_burst_bench():
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("bench_burst", root / "bench" / "burst.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_a_burst_of_approvals_is_merged_and_announced_without_a_refusal() -> None:
+    """More writes than the emulator allows in a minute (5) and in an hour (40): flagbot paces
+    them on the emulator's clock, so nothing is refused, and the waits take no real time."""
+    bench = load_burst_bench()
+    b = await bench.burst(
+        12, {"writes_per_minute": 5, "writes_per_hour": 40}, quiet=0.1, real_limit=60
+    )
+    assert b.finished and len(b.writes) > 40  # the hour's limit was in play, not just the minute's
+    assert b.refused == 0
+    assert len(b.merged) == 12 and b.announced == 12
+    assert b.jumps > 0  # the waits passed on the emulator's clock
