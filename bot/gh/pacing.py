@@ -4,7 +4,10 @@ refused by GitHub.
 GitHub documents secondary limits on content-creating requests (every POST, PATCH, PUT and
 DELETE): no more than 80 in a minute and 500 in an hour. Writes wait their turn in a line, the
 urgent ones (merges) ahead of the rest; a write goes out as soon as every window has room
-(`next_slot`, a pure function), each write counted from its answer. A refusal's
+(`next_slot`, a pure function), each write counted from its answer. Being first in line is
+not enough in a burst (a merge's worker reads between merges, and announcements would take
+each freed place meanwhile), so the rest also leave as many places free as merges recently
+used, down to a share they always keep. A refusal's
 `Retry-After`, or a spent primary budget until `x-ratelimit-reset`, pauses the line (or every
 call) for everyone, not just the caller.
 Reads run concurrently up to a limit. Clock and sleep are injected.
@@ -16,6 +19,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from bisect import bisect_right
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -51,8 +55,16 @@ def is_urgent() -> bool:
     return _URGENT.get()
 
 
+# Of each window, the share other writes may always use, however many merges went lately.
+OTHER_SHARE = 0.1
+
+
 def next_slot(
-    sent: Sequence[float], now: float, windows: Sequence[Window], in_flight: int = 0
+    sent: Sequence[float],
+    now: float,
+    windows: Sequence[Window],
+    in_flight: int = 0,
+    held_for: Sequence[float] = (),
 ) -> float:
     """The earliest time from `now` when one more write keeps every window within its limit;
     infinity when writes still in flight fill a window (wait for their answers).
@@ -60,15 +72,34 @@ def next_slot(
     `sent`: when earlier writes were answered, oldest first (none later than `now`). A write
     counts from its answer, not its departure: GitHub stamps it somewhere in between, so a
     window measured from answers is never shorter than GitHub's. In-flight writes count as
-    sent now."""
-    at = now
+    sent now.
+
+    `held_for`: when recent urgent writes (merges, claims) were answered, for a write that is
+    not urgent. As many places as a window holds urgent writes are kept free for more of
+    them (all but `OTHER_SHARE` of the window at most): during a burst of merges,
+    announcements do not take the room the next merges need, yet always keep a share."""
+    sent = list(sent)
+    held = list(held_for)
+    times = {now}
     for w in windows:
-        room = w.limit - in_flight  # how many answered writes the window may hold, plus one
-        if room <= 0:
-            return float("inf")
-        if len(sent) >= room:
-            at = max(at, sent[-room] + w.seconds)
-    return at
+        times.update(t + w.seconds for t in (*sent, *held) if t + w.seconds > now)
+    for at in sorted(times):
+        if all(_fits(w, at, sent, held, in_flight) for w in windows):
+            return at
+    return float("inf")
+
+
+def _fits(w: Window, at: float, sent: list[float], held: list[float], in_flight: int) -> bool:
+    """Whether one more write at `at` keeps window `w` within its limit and, unless other
+    writes have had less than their share of it, leaves the places kept for urgent writes
+    free. Answers at or before `at - w.seconds` have left the window."""
+    since = at - w.seconds
+    used = len(sent) - bisect_right(sent, since) + in_flight
+    if used + 1 > w.limit:
+        return False
+    kept = len(held) - bisect_right(held, since)  # urgent writes in the window: as many again
+    others = used - kept
+    return used + 1 + kept <= w.limit or others < max(1, int(w.limit * OTHER_SHARE))
 
 
 class Pacer:
@@ -86,6 +117,7 @@ class Pacer:
         self.clock = clock
         self.sleep = sleep
         self._sent: deque[float] = deque(maxlen=max((w.limit for w in windows), default=1))
+        self._urgent_sent: deque[float] = deque(maxlen=self._sent.maxlen)  # merges, claims
         self._line: list[tuple[int, int]] = []  # (0 urgent | 1 normal, arrival), a heap
         self._arrivals = itertools.count()
         self._moved = asyncio.Event()
@@ -111,7 +143,10 @@ class Pacer:
             yield
         finally:
             self._flying -= 1
-            self._sent.append(self.clock())
+            answered = self.clock()
+            self._sent.append(answered)
+            if urgent:
+                self._urgent_sent.append(answered)
             self._wake()
 
     async def _turn(self, urgent: bool) -> None:
@@ -122,7 +157,8 @@ class Pacer:
             while True:
                 now = self.clock()
                 paused = max(self.writes_paused_until, self.all_paused_until)
-                at = max(next_slot(self._sent, now, self.windows, self._flying), paused)
+                held = () if urgent else self._urgent_sent
+                at = max(next_slot(self._sent, now, self.windows, self._flying, held), paused)
                 if self._line[0] != ticket or at == float("inf"):
                     await self._moved.wait()  # someone ahead went, or a write was answered
                 elif at <= now:

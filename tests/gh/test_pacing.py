@@ -45,6 +45,35 @@ def test_a_closed_window_never_opens() -> None:
     assert next_slot([], 0.0, [Window(60.0, 0)]) == float("inf")
 
 
+def test_other_writes_leave_as_many_places_as_merges_lately_used() -> None:
+    """Ten places a minute; four merges went in the last minute: an announcement finds only
+    six places, so with five writes in the window it goes now and with six it waits until
+    the oldest write (or merge) ages out. A merge itself is held back by nothing."""
+    window = [Window(60.0, 10)]
+    merges = [10.0, 11.0, 12.0, 13.0]
+    assert next_slot([10.0, 11.0, 12.0, 13.0, 14.0], 20.0, window, held_for=merges) == 20.0
+    six = [10.0, 11.0, 12.0, 13.0, 14.0, 15.0]
+    assert next_slot(six, 20.0, window, held_for=merges) == 70.0  # 10.0 ages out: 5 + 3 kept
+    assert next_slot(six, 20.0, window) == 20.0  # a merge: the window has room
+
+
+def test_other_writes_always_keep_a_share_of_the_window() -> None:
+    """A tenth of each window stays theirs however many merges went: after nine merges the
+    last place goes to an announcement; a second one waits until as many places are free as
+    merges remain in the window (at 64 s: four merges, the announcement, four kept, its own)."""
+    window = [Window(60.0, 10)]
+    merges = [float(i) for i in range(9)]
+    assert next_slot(merges, 9.0, window, held_for=merges) == 9.0
+    assert next_slot([*merges, 9.0], 9.5, window, held_for=merges) == 64.0
+
+
+def test_without_merges_lately_the_rule_is_unchanged() -> None:
+    sent = [float(i) / 10 for i in range(80)]
+    assert next_slot(sent, 8.0, GITHUB_WRITE_WINDOWS, held_for=[]) == 60.0
+    old_merges = [0.0, 1.0]  # answered over a minute (and an hour) before the question
+    assert next_slot([], 3700.0, GITHUB_WRITE_WINDOWS, held_for=old_merges) == 3700.0
+
+
 class FakeTime:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -126,6 +155,34 @@ async def test_urgent_writes_go_ahead_of_the_line() -> None:
         await asyncio.sleep(0.01)
     await asyncio.gather(*waiting)
     assert order == ["first", "merge", "comment0", "comment1", "comment2"]
+
+
+async def test_a_merge_arriving_after_a_gap_finds_its_place_kept() -> None:
+    """A merge's worker reads between merges, so no merge waits in line when a place frees:
+    announcements must not take it all. Four places a minute, a merge went: two announcements
+    go, the third waits, and the next merge goes at once."""
+    fake = ManualTime()
+    pacer = Pacer([Window(60.0, 4)], clock=fake.clock, sleep=fake.sleep)
+    order: list[tuple[str, float]] = []
+
+    async def one(name: str) -> None:
+        async with pacer.write(urgent=name.startswith("merge")):
+            order.append((name, fake.now))
+
+    await one("merge1")
+    late = [asyncio.create_task(one(f"comment{i}")) for i in range(3)]
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(one("merge2"), 5)  # after the gap: not held up by the comments
+    fake.advance(60)
+    await asyncio.sleep(0.01)
+    await asyncio.gather(*late)
+    assert order[:4] == [
+        ("merge1", 1000.0),
+        ("comment0", 1000.0),
+        ("comment1", 1000.0),
+        ("merge2", 1000.0),
+    ]
+    assert order[4] == ("comment2", 1060.0)
 
 
 async def test_writes_in_flight_count_until_answered() -> None:
