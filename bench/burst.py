@@ -42,8 +42,7 @@ import resource
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.channels import channels  # noqa: E402
 from bot.emulator.calllog import Call  # noqa: E402
 from bot.emulator.emulator import Emulator  # noqa: E402
 from bot.emulator.secondary import Window  # noqa: E402
@@ -92,29 +92,6 @@ def prepared(prs: int, options: dict[str, Any]) -> tuple[Emulator, list[int]]:
         em.person("mgr").approve(REPO, pr["number"])
         numbers.append(pr["number"])
     return em, numbers
-
-
-@asynccontextmanager
-async def channels() -> AsyncIterator[dict[str, str]]:
-    """Receivers for the policy's notification channels (Slack, audit webhook, e-mail)."""
-    from aiohttp import web
-
-    from tests.receivers import HttpReceiver, smtp_server
-
-    runner = web.AppRunner(HttpReceiver().app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    try:
-        with smtp_server() as (_, smtp_url):
-            yield {
-                "FLAGBOT_SLACK_WEBHOOK_URL": f"{url}/slack",
-                "FLAGBOT_AUDIT_WEBHOOK_URL": f"{url}/audit",
-                "FLAGBOT_SMTP_URL": smtp_url,
-            }
-    finally:
-        await runner.cleanup()
 
 
 @dataclass
@@ -177,7 +154,10 @@ async def burst(
     warp = Warp.over(em, quiet=quiet)
     at: dict[int, float] = {}
     em.calls.listeners.append(lambda c: at.__setitem__(c.seq, em.clock.timestamp()))
-    async with channels() as env, sandbox(em, channel_env=env, sleep=warp.sleep) as stack:
+    async with (
+        channels() as notified,
+        sandbox(em, channel_env=notified.env, sleep=warp.sleep) as stack,
+    ):
         mark = len(em.calls.calls())
         started, real = em.clock.timestamp(), time.perf_counter()
         for number in numbers:
