@@ -80,6 +80,8 @@ def next_slot(
     announcements do not take the room the next merges need, yet always keep a share."""
     sent = list(sent)
     held = list(held_for)
+    if all(_fits(w, now, sent, held, in_flight) for w in windows):
+        return now  # the usual answer: no need to list the moments places free up
     times = {now}
     for w in windows:
         times.update(t + w.seconds for t in (*sent, *held) if t + w.seconds > now)

@@ -101,11 +101,9 @@ async def test_replayed_old_deliveries_do_no_harm(harness):
     assert h.check_run(n)["output"]["title"] == "Merged"
 
 
-async def test_a_merge_whose_announcement_was_lost_is_announced_once(harness):
-    # flagbot merged, then died before announcing: the next event recovers (after the
-    # grace period in which the merging replica would still be announcing).
-    h = harness
-    n = await opened(h)
+def merged_unheard(h, n: int) -> None:
+    """Approved and merged by the App while the webhooks were off: flagbot heard none of it
+    (a process that died between the merge and its announcement)."""
     with h.emulator.lock:
         for hook in h.emulator.state.hooks.values():
             hook.active = False
@@ -115,6 +113,14 @@ async def test_a_merge_whose_announcement_was_lost_is_announced_once(harness):
     with h.emulator.lock:
         for hook in h.emulator.state.hooks.values():
             hook.active = True
+
+
+async def test_a_merge_whose_announcement_was_lost_is_announced_once(harness):
+    # flagbot merged, then died before announcing: the next event recovers (after the
+    # grace period in which the merging replica would still be announcing).
+    h = harness
+    n = await opened(h)
+    merged_unheard(h, n)
     h.person("dev").comment(REPO, n, "thanks!")  # any later event
     h.person("dev").edit_pr(REPO, n, body="shipped")
     await h.settle()
@@ -238,15 +244,7 @@ async def test_a_merge_never_claimed_is_found_by_the_sweep_and_announced_once(ha
     # claims it and announces it once; later sweeps leave it alone.
     h = harness
     n = await opened(h)
-    with h.emulator.lock:
-        for hook in h.emulator.state.hooks.values():
-            hook.active = False
-    h.person("mgr").approve(REPO, n)
-    h.person("qa").approve(REPO, n)
-    h.emulator.as_app().merge(REPO, n, method="squash")
-    with h.emulator.lock:
-        for hook in h.emulator.state.hooks.values():
-            hook.active = True
+    merged_unheard(h, n)
     report = await h.service.sweep()
     await h.settle()
     assert report.unfinished == 1

@@ -215,8 +215,6 @@ def test_an_unknown_command_fails_with_an_annotation(tmp_path, flagbot_copy, pyt
 
 
 def test_sweep_runs_against_the_repository(tmp_path, flagbot_copy, python_bin):
-    if not (ROOT / "bot" / "commands" / "sweep.py").exists():
-        pytest.skip("`flagbot sweep` is not in this checkout yet (issue #10)")
     files = scaffold(tmp_path)
     emulator = Emulator.from_seed(seed_for(files))
     with emulator.serve_in_thread() as url:
