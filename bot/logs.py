@@ -9,6 +9,7 @@ like a GitHub token, JWT or private key are replaced before a line is written.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -16,9 +17,11 @@ import sys
 import time
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, TextIO
+
+import msgspec
 
 FORMATS = ("json", "text")
 # The fields every line about a delivery or pull request carries (null when not known yet).
@@ -28,12 +31,13 @@ REDACTED = "[redacted]"
 _context: ContextVar[dict[str, Any] | None] = ContextVar("flagbot_log_context", default=None)
 
 # Shapes of credentials, whatever their source: GitHub tokens (ghp_, ghs_, gho_, ghu_, ghr_,
-# github_pat_), JWTs, PEM blocks, and passwords in URLs (smtp://user:password@host).
+# github_pat_), JWTs, PEM blocks, and passwords in URLs (smtp://user:password@host). The URL
+# part stops at a quote, so in a JSON line it never reaches into the next field.
 _SECRET_SHAPES = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----"
     r"|\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"
     r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
-    r"|(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",
+    r'|(?<=://)[^/\s:@"]+:[^/\s@"]+(?=@)',
     re.DOTALL,
 )
 
@@ -105,8 +109,13 @@ class Redactor:
                 for line in s.splitlines()
                 if len(line.strip()) >= 16 and "-----" not in line
             )
+        # As a JSON line writes them too: a quote, backslash or control character (and, in
+        # the ASCII fallback, any non-ASCII character) is escaped there.
+        escaped = {
+            json.dumps(s, ensure_ascii=ascii)[1:-1] for s in self.secrets for ascii in (False, True)
+        }
         # longest first, so a secret containing another is replaced whole
-        self._ordered = sorted(self.secrets, key=len, reverse=True)
+        self._ordered = sorted(self.secrets | escaped, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._ordered:
@@ -140,28 +149,59 @@ class _Base(logging.Formatter):
         return found
 
 
-_JSON = json.JSONEncoder(default=str, ensure_ascii=False)  # made once, not per line
+# Made once, not per line. msgspec encodes a line several times faster than `json`; what it
+# cannot encode (or a string it refuses) goes through `json` with `str()` for unknown values.
+_FAST = msgspec.json.Encoder(enc_hook=str)
+_JSON = json.JSONEncoder(default=str)  # ASCII: a lone surrogate still writes
+
+
+def encode(line: dict[str, Any]) -> str:
+    try:
+        return _FAST.encode(line).decode()
+    except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
+        return _JSON.encode(line)
+
+
+class _Clock:
+    """`2026-12-03T09:12:44.120Z` for a record's time: the part up to the second is formatted
+    once per second, not once per line."""
+
+    __slots__ = ("prefix", "second")
+
+    def __init__(self) -> None:
+        self.second, self.prefix = -1, ""
+
+    def __call__(self, created: float, msecs: float) -> str:
+        second = int(created)
+        if second != self.second:
+            self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self.second = second
+        return f"{self.prefix}.{int(msecs):03d}Z"
 
 
 class JsonFormatter(_Base):
     """One JSON object per line: time, level, logger, message, the context fields (always
     present, null when unknown, so every line about a delivery has the same shape), the rest."""
 
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__(redact)
+        self.clock = _Clock()
+
     def format(self, record: logging.LogRecord) -> str:
         fields = self.fields(record)
         line: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": self.clock(record.created, record.msecs),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
         }
         if fields:
-            line.update({name: fields.pop(name, None) for name in CONTEXT_FIELDS})
+            for name in CONTEXT_FIELDS:
+                line[name] = fields.pop(name, None)
             line.update(fields)
         if record.exc_info:
             line["exc"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
-        return self.redact(_JSON.encode(line))
+        return self.redact(encode(line))
 
 
 class TextFormatter(_Base):
@@ -206,7 +246,7 @@ def configure(
     # `logging` HOWTO's switches for not collecting them (a frame walk per line, mostly).
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = LineHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(redact) if fmt == "json" else TextFormatter(redact))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_flagbot", False)]:
@@ -215,6 +255,55 @@ def configure(
     root.addHandler(handler)
     root.setLevel(level)
     return handler
+
+
+class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that, inside a running event loop, writes the lines of one loop turn
+    together at the end of the turn: a service logging a line per delivery makes one write
+    call per turn, not one per line (stderr is line-buffered, so flushing less would not be
+    enough). Outside a loop (commands, other threads) each line is written and flushed at
+    once. A crash loses at most the lines of the turn it happened in; exit flushes
+    (`logging.shutdown`)."""
+
+    # a turn that logs more than this writes what it has at once (memory stays bounded)
+    MAX_PENDING = 512
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._scheduled = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        self._pending.append(line)  # `handle` holds the handler's lock around `emit`
+        if loop is None or len(self._pending) >= self.MAX_PENDING:
+            try:
+                self._write()
+            except (OSError, ValueError):
+                self.handleError(record)
+        elif not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._scheduled = False
+            with suppress(OSError, ValueError):  # closed or broken: nowhere left to say so
+                self._write()
+
+    def _write(self) -> None:
+        text, self._pending = "".join(self._pending), []
+        if text:
+            self.stream.write(text)
+        self.stream.flush()
 
 
 def secrets_in(env: Mapping[str, str]) -> list[str]:

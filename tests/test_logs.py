@@ -1,0 +1,146 @@
+"""The log pipeline itself: JSON lines stay JSON whatever they carry, secrets stay out however
+a line writes them, and inside the service's event loop a turn's lines go out in one write."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from bot import logs
+
+
+class Writes(io.StringIO):
+    """A stream that remembers each write call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return super().write(text)
+
+
+@pytest.fixture
+def stream() -> Iterator[Writes]:
+    out = Writes()
+    root = logging.getLogger()
+    level = root.level
+    handler = logs.configure("json", secrets=['pa"ss\\word-1'], stream=out)
+    try:
+        yield out
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+log = logging.getLogger("flagbot.test")
+
+
+def lines(out: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_outside_an_event_loop_each_line_is_written_at_once(stream):
+    log.info("one")
+    assert [json.loads(c)["msg"] for c in stream.calls] == ["one"]
+    log.info("two")
+    assert len(stream.calls) == 2
+
+
+def test_inside_an_event_loop_a_turns_lines_go_out_together_at_its_end(stream):
+    async def turn() -> None:
+        for n in range(3):
+            log.info("line %d", n)
+        assert stream.calls == []  # still this turn
+        await asyncio.sleep(0)
+        assert len(stream.calls) == 1  # one write for the three
+        log.info("next turn")
+        await asyncio.sleep(0)
+
+    asyncio.run(turn())
+    assert [line["msg"] for line in lines(stream)] == ["line 0", "line 1", "line 2", "next turn"]
+    assert len(stream.calls) == 2
+
+
+def test_a_long_turn_writes_what_it_has_every_max_pending_lines(stream):
+    async def turn() -> None:
+        for n in range(logs.LineHandler.MAX_PENDING + 1):
+            log.info("line %d", n)
+        assert len(stream.calls) == 1  # memory stays bounded
+        await asyncio.sleep(0)
+
+    asyncio.run(turn())
+    assert len(lines(stream)) == logs.LineHandler.MAX_PENDING + 1
+
+
+def test_exit_writes_what_a_turn_left_pending(stream):
+    async def crash_free_exit() -> None:
+        log.info("last words")  # the loop ends before its next turn
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(crash_free_exit())
+    loop.close()  # the scheduled write never runs
+    logging.getLogger().handlers[-1].flush()  # what `logging.shutdown` does at exit
+    assert [line["msg"] for line in lines(stream)] == ["last words"]
+
+
+def test_a_closed_stream_does_not_break_the_event_loop(stream):
+    async def turn() -> None:
+        stream.close()
+        log.info("nowhere to go")
+        await asyncio.sleep(0)  # the scheduled write fails quietly
+
+    asyncio.run(turn())
+
+
+def test_values_json_has_no_literal_for_still_make_one_json_object_per_line(stream):
+    when = datetime(2026, 12, 3, 9, 12, 44, tzinfo=UTC)
+    log.info("x", extra={"fields": {"at": when, "ids": {3}, "obj": object(), "nan": float("nan")}})
+    log.info("\udc80 lone surrogate", extra={"fields": {"name": "é✓"}})  # the ASCII fallback
+    first, second = lines(stream)
+    assert first["at"] == "2026-12-03T09:12:44Z" and first["ids"] == [3]
+    assert first["obj"].startswith("<object") and first["nan"] is None
+    assert second["msg"] == "\udc80 lone surrogate" and second["name"] == "é✓"
+    assert first["time"].endswith("Z") and len(first["time"]) == len("2026-12-03T09:12:44.120Z")
+
+
+def test_a_secret_is_redacted_however_a_json_line_escapes_it(stream):
+    log.info('token pa"ss\\word-1 here', extra={"fields": {"v": 'pa"ss\\word-1', "w": "\udc80"}})
+    log.info("again", extra={"fields": {"v": 'pa"ss\\word-1'}})
+    text = stream.getvalue()
+    assert "ss\\\\word" not in text and "ss\\word" not in text
+    assert all(logs.REDACTED in line for line in text.splitlines())
+
+
+_URLISH = st.lists(
+    st.sampled_from(["://", "@", ":", "/", '"', "\\", ",", " ", "ab", "x1"]), max_size=8
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(fields=st.dictionaries(st.sampled_from(["a", "b", "c"]), _URLISH, max_size=3))
+@example(fields={"a": "x://b", "b": "c@d"})
+def test_redaction_never_breaks_a_json_line(fields):
+    """Compact JSON puts fields next to each other (`"a":"x://y","b":"z@w"`): the password in
+    a URL shape must not be matched across a field boundary and cut the line."""
+    out = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = logs.configure("json", stream=out)
+    try:
+        log.info("m", extra={"fields": fields})
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    (line,) = lines(out)
+    for name, value in fields.items():
+        assert line[name] == value or logs.REDACTED in line[name]
