@@ -16,8 +16,8 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from contextvars import ContextVar
 from typing import Any, TextIO
 
@@ -65,16 +65,22 @@ def field(name: str) -> Any:
     return (_context.get() or {}).get(name)
 
 
-@contextmanager
-def bound(**fields: Any) -> Iterator[dict[str, Any]]:
+class bound:  # lower-case: used as a function, `with logs.bound(...)`
     """Add `fields` to every line logged inside the block (and in tasks it starts). Yields
-    the live mapping, so a field learnt midway (the decision step) can be set on it."""
-    merged = {**(_context.get() or {}), **fields}
-    token = _context.set(merged)
-    try:
-        yield merged
-    finally:
-        _context.reset(token)
+    the live mapping, so a field learnt midway (the decision step) can be set on it. A class,
+    not a generator: it runs around every delivery and every reconcile."""
+
+    __slots__ = ("fields", "token")
+
+    def __init__(self, **fields: Any) -> None:
+        self.fields = {**(_context.get() or {}), **fields}
+
+    def __enter__(self) -> dict[str, Any]:
+        self.token = _context.set(self.fields)
+        return self.fields
+
+    def __exit__(self, *exc: object) -> None:
+        _context.reset(self.token)
 
 
 def annotate(**fields: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,34 @@ LABELLED_EVENTS = frozenset(
 
 log = logging.getLogger("flagbot.service")
 access = logging.getLogger("flagbot.access")
+
+
+class _Routing:
+    """`Instruments.routing`, as a class: it runs around every delivery."""
+
+    __slots__ = ("bound", "event", "fields", "instruments")
+
+    def __init__(self, instruments: Instruments, delivery_id: str, event: str) -> None:
+        self.instruments, self.event = instruments, event
+        self.bound = logs.bound(delivery=delivery_id, event=event, api_calls=logs.Spent())
+
+    def __enter__(self) -> dict[str, Any]:
+        self.fields = self.bound.__enter__()
+        self.fields["outcome"] = "ignored"
+        return self.fields
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        try:
+            if kind is not None and issubclass(kind, Exception):
+                self.fields["outcome"] = "malformed"
+            outcome = self.fields["outcome"]
+            self.instruments._delivery_counter(self.event, outcome).inc()
+            access.info("delivery %s", outcome, extra=_ACCEPTED)
+        finally:
+            self.bound.__exit__()
+
+
+_ACCEPTED = {"fields": {"status": 202}}
 
 
 @dataclass
@@ -107,21 +135,10 @@ class Instruments:
             },
         )
 
-    @contextmanager
-    def routing(self, delivery_id: str, event: str) -> Iterator[dict[str, Any]]:
+    def routing(self, delivery_id: str, event: str) -> AbstractContextManager[dict[str, Any]]:
         """Around routing one acknowledged delivery: its lines carry its id and event; the
         access line at the end says what it was about and what came of it."""
-        with logs.bound(delivery=delivery_id, event=event, api_calls=logs.Spent()) as fields:
-            fields["outcome"] = "ignored"
-            try:
-                yield fields
-            except Exception:
-                fields["outcome"] = "malformed"
-                raise
-            finally:
-                outcome = fields["outcome"]
-                self._delivery_counter(event, outcome).inc()
-                access.info("delivery %s", outcome, extra={"fields": {"status": 202}})
+        return _Routing(self, delivery_id, event)
 
     def _delivery_counter(self, event: str, outcome: str) -> Any:
         """The deliveries counter's child for (event, outcome), looked up once: `labels()`
