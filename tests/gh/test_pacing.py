@@ -359,3 +359,4 @@ async def test_a_burst_of_approvals_is_merged_and_announced_without_a_refusal() 
     assert b.refused == 0
     assert len(b.merged) == 12 and b.announced == 12
     assert b.jumps > 0  # the waits passed on the emulator's clock
+    assert bench.verdict([b, b])  # the bench's goals, judged over its rounds
