@@ -73,9 +73,10 @@ class bound:  # lower-case: used as a function, `with logs.bound(...)`
     __slots__ = ("fields", "token")
 
     def __init__(self, **fields: Any) -> None:
-        self.fields = {**(_context.get() or {}), **fields}
+        self.fields = fields
 
     def __enter__(self) -> dict[str, Any]:
+        self.fields = {**(_context.get() or {}), **self.fields}  # the context on entering
         self.token = _context.set(self.fields)
         return self.fields
 

@@ -153,3 +153,25 @@ def test_redaction_never_breaks_a_json_line(fields):
     (line,) = lines(out)
     for name, value in fields.items():
         assert line[name] == value or logs.REDACTED in line[name]
+
+
+def test_bound_fields_nest_reach_tasks_started_inside_and_are_restored():
+    async def read() -> dict:
+        return logs.context()
+
+    async def work() -> None:
+        with logs.bound(delivery="d-1", event="push") as outer:
+            with logs.bound(repo="acme/flags") as inner:
+                logs.annotate(pr=7)
+                assert logs.context() == {
+                    "delivery": "d-1",
+                    "event": "push",
+                    "repo": "acme/flags",
+                    "pr": 7,
+                }
+                seen = await asyncio.create_task(read())
+                assert seen["pr"] == 7 and inner["pr"] == 7
+            assert logs.context() == outer == {"delivery": "d-1", "event": "push"}
+        assert logs.context() == {}
+
+    asyncio.run(work())
