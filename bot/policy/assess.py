@@ -159,7 +159,9 @@ def assess(ctx: PullContext) -> DecisionInput:
     reason = pr.title + (f"\n\n{pr.body}" if pr.body else "")
     changes = tuple(classify(versions, requested_by=pr.author, reason=reason))
     owners = {
-        c.path: owners_file.owners_of(c.path) if owners_file is not None else None for c in changes
+        p: owners_file.owners_of(p) if owners_file is not None else None
+        for c in changes
+        for p in c.paths
     }
     return DecisionInput(
         pr=pr,

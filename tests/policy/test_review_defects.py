@@ -1,0 +1,67 @@
+"""Defects found in review of the fail-closed decision path, each proved by a test that failed
+before its fix."""
+
+from dataclasses import replace
+
+from bot.policy.assess import ChangedFile, assess
+from bot.policy.decision import decide, membership_questions
+from tests.policy.test_assess import FLAG, POLICY, ctx
+from tests.policy.test_assess import approve as approved_by
+
+TEAMS = {
+    "@acme/eng-managers": {"mgr"},
+    "@acme/qa": {"qa"},
+    "@acme/prod-managers": {"pmgr"},
+    "@acme/prod-qa": {"pqa"},
+}
+
+
+def decided(context):
+    inp = assess(context)
+    answers = {(t, u): u in TEAMS.get(t, ()) for t, u in membership_questions(inp)}
+    inp = replace(inp, memberships=answers)
+    return inp, decide(inp)
+
+
+def test_a_rename_that_keeps_the_key_needs_the_old_paths_owners_too():
+    """flags/production/x.yaml and flags/x.yaml are the same production flag; moving it out of
+    the folder its stricter owners guard must not need only the new path's owners."""
+    codeowners = (
+        ".github/CODEOWNERS",
+        b"/flags/ @acme/eng-managers @acme/qa\n"
+        b"/flags/production/ @acme/prod-managers @acme/prod-qa\n",
+    )
+    policy = POLICY.replace(
+        b'manager: ["@acme/eng-managers"]',
+        b'manager: ["@acme/eng-managers", "@acme/prod-managers"]',
+    ).replace(b'qa: ["@acme/qa"]', b'qa: ["@acme/qa", "@acme/prod-qa"]')
+    policy = policy.replace(b"environments: [production, staging]", b"")
+    old, new = "flags/production/new_checkout_flow.yaml", "flags/new_checkout_flow.yaml"
+    ramped = FLAG.replace(b"percentage: 5 ", b"percentage: 25")
+    files = [ChangedFile(new, "renamed", old)]
+    reviews = [approved_by("mgr"), approved_by("qa")]
+    inp, d = decided(
+        ctx(
+            files,
+            base={old: FLAG},
+            head={new: ramped},
+            reviews=reviews,
+            policy=policy,
+            codeowners=codeowners,
+        )
+    )
+    [change] = inp.changes
+    assert change.paths == (new, old)
+    assert not d.should_merge, "merged without the old path's owners"
+    both = [*reviews, approved_by("pmgr"), approved_by("pqa")]
+    _, d = decided(
+        ctx(
+            files,
+            base={old: FLAG},
+            head={new: ramped},
+            reviews=both,
+            policy=policy,
+            codeowners=codeowners,
+        )
+    )
+    assert d.should_merge
