@@ -163,11 +163,13 @@ class Fields:
 
     def number(self, value: Any, where: Path) -> int | float | None:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if math.isfinite(value):
+            if _finite(value):
                 return value
+            shown = self.doc.source(where) or ""
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
             self.error(
                 where,
-                f"{label(where)} must be a finite number, got {self.doc.source(where)}",
+                f"{label(where)} must be a finite number, got {shown}",
                 "wrong-type",
             )
             return None
@@ -271,3 +273,12 @@ class Fields:
             )
             return None
         return moment
+
+
+def _finite(value: int | float) -> bool:
+    """An int too large for a float (hex and sexagesimal have no digit limit) is no number
+    that flags, exports or evaluation can use; `math.isfinite` would raise on it."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

@@ -88,9 +88,15 @@ def _scalar(node: ScalarNode) -> Any:
         )
     try:
         return builder(node)
-    except (ValueError, OverflowError) as exc:
+    except (ValueError, OverflowError, KeyError, AttributeError) as exc:
+        # KeyError: `!!bool maybe`; AttributeError: `!!timestamp someday` (PyYAML's
+        # constructors assume the resolver chose the tag, not the writer)
         shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-        if tag == INT and len(node.value) > 1000:
+        if tag == BOOL:
+            reason = "not a boolean; write true or false"
+        elif tag == TIMESTAMP and isinstance(exc, AttributeError):
+            reason = "not a date and time; write it as 2024-05-01T12:00:00Z"
+        elif tag == INT and len(node.value) > 1000:
             reason = f"a number of {len(node.value)} digits is too long; shorten it or quote it"
         elif tag == TIMESTAMP:
             reason = f"not a real date and time ({exc}); fix it"

@@ -18,12 +18,16 @@ _DURATION = re.compile(DURATION_PATTERN)
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """`30m`, `1h`, `2d`, `1h30m` -> timedelta; None if it is not such a duration."""
+    """`30m`, `1h`, `2d`, `1h30m` -> timedelta; None if it is not such a duration (or one
+    longer than a timedelta holds)."""
     match = _DURATION.fullmatch(text)
     if not match:
         return None
     days, hours, minutes = (int(g) if g else 0 for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)
+    try:
+        return timedelta(days=days, hours=hours, minutes=minutes)
+    except OverflowError:
+        return None
 
 
 def format_duration(delta: timedelta) -> str:

@@ -1,0 +1,44 @@
+"""Flag and policy files that crashed the loader instead of getting an error at their line
+(found in review; each test failed before its fix)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.flags.load import load_flag
+from bot.policy.config import load_policy
+from tests.flags.test_load import CHECKOUT
+
+HUGE = "1" + "0" * 400  # an int Python holds but a float cannot
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("percentage: 25", f"percentage: {HUGE}", 8),  # decimal, under the digit limit
+        ("percentage: 25", "percentage: 0x" + "f" * 300, 8),  # hex has no digit limit
+        ("percentage: 25", "percentage: " + "59:" * 200 + "0", 8),  # sexagesimal
+        ("every: 60m", "every: 99999999999999999999999d", 10),
+        ("percentage: 25", "percentage: !!bool maybe", 8),
+        ("percentage: 25", "percentage: !!timestamp someday", 8),
+    ],
+)
+def test_absurd_values_are_errors_at_their_line_not_crashes(old, new, line):
+    flag, problems = load_flag(CHECKOUT.replace(old.encode(), new.encode(), 1), "flags/f.yaml")
+    assert flag is None
+    assert [(p.path, p.line) for p in problems] == [("flags/f.yaml", line)]
+
+
+def test_a_number_flag_with_a_huge_value_is_an_error_not_a_crash():
+    text = f"name: N\ntype: number\ndefault: 1\nvalue: {HUGE}\n".encode()
+    flag, problems = load_flag(text, "flags/f.yaml")
+    assert flag is None and [p.line for p in problems] == [4]
+
+
+def test_a_policy_with_a_huge_duration_is_an_error_not_a_crash():
+    text = (
+        b'roles: {manager: ["@acme/m"], qa: ["@acme/q"]}\n'
+        b"approval: {remind_after: 99999999999999999999999d}\n"
+    )
+    _, problems = load_policy(text)
+    assert [(p.line, p.is_error) for p in problems] == [(2, True)]
