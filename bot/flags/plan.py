@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from bot.flags.model import MIN_EVERY, STAGE_PERCENTAGES
+from bot.flags.model import MAX_EVERY, MIN_EVERY, STAGE_PERCENTAGES
 from bot.yamlfields import Fields, label, suggest
 from bot.yamlsafe import Path, describe
 
@@ -61,6 +61,13 @@ def read_every(fields: Fields, value: Any, where: Path) -> timedelta | None:
         fields.error(
             where,
             f"{label(where)} must be at least {format_duration(MIN_EVERY)}, got {value}",
+            "out-of-range",
+        )
+        return None
+    if delta > MAX_EVERY:
+        fields.error(
+            where,
+            f"{label(where)} must be at most {format_duration(MAX_EVERY)}, got {value}",
             "out-of-range",
         )
         return None

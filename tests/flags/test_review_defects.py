@@ -42,3 +42,30 @@ def test_a_policy_with_a_huge_duration_is_an_error_not_a_crash():
     )
     _, problems = load_policy(text)
     assert [(p.line, p.is_error) for p in problems] == [(2, True)]
+
+
+def test_a_valid_flag_never_breaks_the_rollout_schedule():
+    """`every: 1000000d` loaded cleanly, then the rollout job (which plans every flag in one
+    run) and `flagbot plan` died on `date value out of range`: one file halted all rollouts."""
+    from datetime import UTC, datetime
+
+    from bot.rollout.schedule import status
+
+    text = CHECKOUT.replace(b"every: 60m", b"every: 1000000d")
+    flag, problems = load_flag(text, "flags/f.yaml")
+    if flag is not None:
+        status(flag, None, datetime(2026, 1, 1, tzinfo=UTC))  # must not raise
+    else:
+        assert [p.line for p in problems] == [10]
+        assert "at most" in problems[0].message
+
+
+def test_an_approval_clock_the_bot_cannot_compute_is_refused():
+    """`remind_after: 3000000d` was accepted, then every reconcile of a waiting pull request
+    raised in `next_deadline` (first check + remind_after is past year 9999)."""
+    text = (
+        b'roles: {manager: ["@acme/m"], qa: ["@acme/q"]}\n'
+        b"approval: {remind_after: 3000000d, expire_after: 3000001d}\n"
+    )
+    _, problems = load_policy(text)
+    assert problems and all(p.line == 2 for p in problems)
