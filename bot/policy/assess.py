@@ -79,7 +79,9 @@ def old_versions(
     files: tuple[ChangedFile, ...], head: Mapping[str, bytes]
 ) -> tuple[dict[str, bytes], list[str]]:
     """Old sides recovered from each file's patch and new side; and the paths that could not
-    be (no patch, or it did not fit), which must be read at the merge base."""
+    be (no patch, or it did not fit), which must be read at the merge base. A rename without
+    a patch is read too: GitHub leaves the patch out of a diff too large to show as well as
+    of a pure rename, and the two cannot be told apart here."""
     recovered: dict[str, bytes] = {}
     missing: list[str] = []
     for f in files:
@@ -90,9 +92,6 @@ def old_versions(
         new = head.get(after, b"") if after is not None else b""
         if after is not None and after not in head:
             missing.append(before)
-            continue
-        if f.status == "renamed" and not f.patch:  # a pure rename: same content
-            recovered[before] = new
             continue
         try:
             old = reverse_patch(new.decode("utf-8"), f.patch) if f.patch else None
