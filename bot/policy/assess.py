@@ -27,10 +27,10 @@ from bot.policy.changes import FileVersions, classify
 from bot.policy.codeowners import CodeOwners, load_codeowners
 from bot.policy.config import POLICY_PATH
 from bot.policy.decision import DecisionInput, PullRequestFacts
-from bot.policy.model import NULL_POLICY
+from bot.policy.model import NULL_POLICY, Policy
 from bot.policy.patch import reverse_patch
 from bot.policy.reviews import Review
-from bot.validation import Repository, duplicate_keys
+from bot.validation import Repository, declared_environments, duplicate_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +153,7 @@ def assess(ctx: PullContext) -> DecisionInput:
                 continue
         versions.append(FileVersions(before_path, before, after_path, after))
     problems += _collisions(ctx, default_env)
+    problems += _undeclared_environments(ctx, policy)
 
     pr = ctx.pr
     reason = pr.title + (f"\n\n{pr.body}" if pr.body else "")
@@ -281,6 +282,21 @@ def _base_flag(data: bytes, location: FlagLocation) -> Flag:
         name="",
         raw=raw if isinstance(raw, dict) else {},
     )
+
+
+def _undeclared_environments(ctx: PullContext, policy: Policy) -> list[Diagnostic]:
+    """Flag files this pull request adds or changes in a folder flagbot.yml does not list as
+    an environment: `flagbot validate` and the exports refuse them on the base branch, so
+    they are not merged there (removing one stays possible)."""
+    locations = []
+    for f in ctx.files:
+        path = new_path(f)
+        if path is not None and is_flag_path(path):
+            loc, _ = locate(path, policy.default_environment)
+            if loc is not None:
+                locations.append(loc)
+    repo = Repository({}, policy, (), tuple(locations))
+    return list(declared_environments(repo))
 
 
 def _collisions(ctx: PullContext, default_env: str) -> list[Diagnostic]:

@@ -65,3 +65,32 @@ def test_a_rename_that_keeps_the_key_needs_the_old_paths_owners_too():
         )
     )
     assert d.should_merge
+
+
+def test_a_flag_in_an_undeclared_environment_is_not_merged():
+    """flagbot.yml lists `environments: [production, staging]`; `flagbot validate` and the
+    exports refuse `flags/qa/...`, so the pull request check must refuse to merge it too."""
+    from bot.validation import validate_snapshot
+    from tests.policy.test_assess import CODEOWNERS
+
+    path = "flags/qa/new_checkout_flow.yaml"
+    merged = {".github/flagbot.yml": POLICY, CODEOWNERS[0]: CODEOWNERS[1], path: FLAG}
+    assert not validate_snapshot(merged).ok  # what main would hold
+    inp, d = decided(
+        ctx(
+            [ChangedFile(path, "added")],
+            head={path: FLAG},
+            reviews=[approved_by("mgr"), approved_by("qa")],
+        )
+    )
+    assert not d.should_merge
+    assert any("environment 'qa' is not listed" in p.message for p in inp.problems)
+    # removing such a file (a clean-up) is still put to approvers
+    inp, d = decided(
+        ctx(
+            [ChangedFile(path, "removed")],
+            base={path: FLAG},
+            reviews=[approved_by("mgr"), approved_by("qa")],
+        )
+    )
+    assert d.should_merge
