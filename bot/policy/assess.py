@@ -18,6 +18,7 @@ from functools import lru_cache
 import yaml
 
 from bot.diagnostics import Diagnostic
+from bot.exports import unsupported
 from bot.flags.filemode import KINDS, tree_problems
 from bot.flags.load import load_flag
 from bot.flags.location import FlagLocation, in_flags_dir, is_flag_path, locate
@@ -151,6 +152,12 @@ def assess(ctx: PullContext) -> DecisionInput:
             problems += found
             if after is None:
                 continue
+            # as `flagbot validate` does: a merge never breaks the exports flagbot.yml lists
+            problems += [
+                d
+                for target in policy.exports
+                for d in unsupported({after_path: data}, after, target)
+            ]
         versions.append(FileVersions(before_path, before, after_path, after))
     problems += _collisions(ctx, default_env)
     problems += _undeclared_environments(ctx, policy)

@@ -94,3 +94,22 @@ def test_a_flag_in_an_undeclared_environment_is_not_merged():
         )
     )
     assert d.should_merge
+
+
+def test_a_flag_an_export_cannot_express_is_not_merged():
+    """With `exports: [flagd, unleash]` `flagbot validate` refuses a flag flagd cannot hold
+    ("so a merge never breaks the published files"); the pull request check merged it."""
+    from bot.validation import validate_snapshot
+    from tests.policy.test_assess import CODEOWNERS
+
+    path = "flags/new_checkout_flow.yaml"
+    listed = b"name: Limits\ntype: json\ndefault: [1, 2]\nvalue: [3]\n"
+    merged = {".github/flagbot.yml": POLICY, CODEOWNERS[0]: CODEOWNERS[1], path: listed}
+    assert [d.code for d in validate_snapshot(merged).diagnostics if d.is_error] == [
+        "export-flagd",
+        "export-flagd",
+    ]
+    reviews = [approved_by("mgr"), approved_by("qa")]
+    inp, d = decided(ctx([ChangedFile(path, "added")], head={path: listed}, reviews=reviews))
+    assert not d.should_merge
+    assert {p.code for p in inp.problems} == {"export-flagd"}
