@@ -60,3 +60,28 @@ def test_a_ramp_hidden_in_a_patchless_rename_still_needs_its_roles():
     assert change.change_type == "rollout"
     assert [(c.field, c.before, c.after) for c in change.changes] == [("rollout.percentage", 5, 50)]
     assert decide(inp).waiting_for == "sre"
+
+
+class HugeRepository(FakeGitHub):
+    """GitHub truncates the recursive tree of a very large repository (no base listing); the
+    listing of flags/ at the head is whole."""
+
+    def base(self) -> dict[str, bytes]:
+        return {**super().base(), "flags/production/new_checkout_flow.yaml": FLAG}
+
+    async def flag_paths(self, sha: str):
+        return None
+
+    async def flag_modes(self, sha: str):
+        return {p: "100644" for p in ("flags/production/new_checkout_flow.yaml", *self.changed)}
+
+
+def test_a_duplicate_key_is_caught_when_the_base_tree_is_truncated():
+    """flags/new_checkout_flow.yaml and flags/production/new_checkout_flow.yaml are one
+    production flag; without the base listing the duplicate was not looked for, and merged."""
+    gh = HugeRepository()
+    gh.approve("mgr")
+    gh.approve("qa")
+    _, inp = asyncio.run(read_input(gh, 7))
+    assert [p.code for p in inp.problems] == ["duplicate-flag"]
+    assert not decide(inp).should_merge
