@@ -113,6 +113,8 @@ class WorkQueue:
                 return
             except Exception as exc:
                 self._tell(k, None)
+                if fresh:  # still owed: the retry starts the re-requested check's new run
+                    self.fresh.add(k)
                 self._retry_later(k, exc)
                 return
             seen.decided(outcome)
