@@ -1,7 +1,7 @@
 """Defects found in review of the service's "nothing lost" paths, each proven against the
 emulator over real HTTP (or directly, where the code is pure)."""
 
-from tests.service.conftest import NEW_FLAG, REPO, ROOT
+from tests.service.conftest import NEW_FLAG, REPO, ROOT, Harness
 
 FLAG = (ROOT / NEW_FLAG).read_text()
 REVIEWS = "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"
@@ -21,3 +21,27 @@ async def test_a_rerequested_check_whose_reconcile_failed_still_gets_a_new_run(h
     again = h.check_run(n)
     assert again["id"] != first["id"]
     assert again["output"]["title"] == "Waiting for manager approval"
+
+
+async def test_an_empty_repository_does_not_stop_the_sweep_of_the_others():
+    # The App is installed on an organisation with a repository nobody pushed to yet (GitHub
+    # has no branch to answer for it). A pull request approved while its webhooks were lost,
+    # in another repository, is still found by the sweep.
+    from bot.sandbox import sandbox
+    from tests.service.conftest import FAST_RETRY, Backoff, seed
+    from tests.service.test_sweep import deaf
+
+    world = seed()
+    world["repos"].insert(0, {"full_name": "acme/aaa-empty", "default_branch": "main"})
+    async with sandbox(world, retry=FAST_RETRY, sleep=Backoff()) as stack:
+        h = Harness(stack, None, None, None)  # type: ignore[arg-type]
+        deaf(h, True)
+        n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
+        h.person("mgr").approve(REPO, n)
+        h.person("qa").approve(REPO, n)
+        deaf(h, False)
+        h.emulator.clock.advance(5)
+        report = await h.service.sweep()
+        await h.settle()
+        assert (report.repositories, report.pulls, report.failed) == (2, 1, 1)
+        assert h.pull(n)["merged"]
