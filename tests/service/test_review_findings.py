@@ -45,3 +45,46 @@ async def test_an_empty_repository_does_not_stop_the_sweep_of_the_others():
         await h.settle()
         assert (report.repositories, report.pulls, report.failed) == (2, 1, 1)
         assert h.pull(n)["merged"]
+
+
+async def test_shutdown_logs_the_announcements_and_retries_its_drain_gave_up_on(caplog):
+    # When the drain times out, an announcement in flight and a reconcile waiting to be
+    # retried are unfinished: the shutdown log names both pull requests.
+    import asyncio
+    import logging
+
+    from bot.service.app import Service
+    from bot.service.config import ServiceConfig
+    from bot.service.events import Work
+    from bot.service.reconcile import Outcome
+
+    stuck = asyncio.Event()
+
+    async def backoff(seconds: float) -> None:  # the retry's wait outlasts the drain
+        await stuck.wait()
+
+    config = ServiceConfig(webhook_secret="s", api_url="http://127.0.0.1:9", token="t")
+    svc = Service(config, sleep=backoff)
+
+    async def reconcile(repo, number, installation_id, *, fresh, recover):
+        raise ConnectionError("GitHub is down")
+
+    async def announcing() -> Outcome:
+        await stuck.wait()
+        return Outcome(9, None)
+
+    svc.work.reconcile = reconcile
+    await svc.start()
+    try:
+        svc.work.submit(Work("acme/flags", 7, None))
+        svc.announcements.hand(("acme/flags", 9), announcing())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert svc.work.unfinished() == [("acme/flags", 7)]  # waiting to be retried
+        with caplog.at_level(logging.WARNING, logger="flagbot.service"):
+            left = await svc.shutdown(timeout=0.001)
+        assert left == [("acme/flags", 7), ("acme/flags", 9)]
+        assert "shutdown: acme/flags#9 not finished" in caplog.text
+    finally:
+        stuck.set()
+        await svc.stop()
