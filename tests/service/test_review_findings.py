@@ -88,3 +88,36 @@ async def test_shutdown_logs_the_announcements_and_retries_its_drain_gave_up_on(
     finally:
         stuck.set()
         await svc.stop()
+
+
+async def test_a_suspended_installation_does_not_stop_the_sweep_of_the_others():
+    # The App is installed on two organisations; one suspended it (GitHub refuses its
+    # installation token). The other's pull request, approved while its webhooks were lost, is
+    # still found by the sweep.
+    from bot.sandbox import sandbox
+    from tests.service.conftest import FAST_RETRY, Backoff, seed
+    from tests.service.test_sweep import deaf
+
+    world = seed()
+    world["orgs"].append({"login": "other", "members": []})
+    world["repos"].append({"full_name": "other/flags", "default_branch": "main"})
+    world["apps"][0]["installations"].insert(0, {"id": 3003, "account": "other"})
+    async with sandbox(world, retry=FAST_RETRY, sleep=Backoff()) as stack:
+        h = Harness(stack, None, None, None)  # type: ignore[arg-type]
+        deaf(h, True)
+        n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
+        h.person("mgr").approve(REPO, n)
+        h.person("qa").approve(REPO, n)
+        deaf(h, False)
+        h.emulator.clock.advance(5)
+        suspended = h.emulator.faults.fail(
+            "POST /app/installations/{installation_id}/access_tokens",
+            403,
+            times=1,  # the first token asked for: the first installation listed, "other"
+            message="This installation has been suspended",
+        )
+        report = await h.service.sweep()
+        await h.settle()
+        assert suspended.fired == 1
+        assert report.pulls == 1
+        assert h.pull(n)["merged"]
