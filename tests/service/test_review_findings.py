@@ -121,3 +121,30 @@ async def test_a_suspended_installation_does_not_stop_the_sweep_of_the_others():
         assert suspended.fired == 1
         assert report.pulls == 1
         assert h.pull(n)["merged"]
+
+
+async def test_a_repository_github_fails_to_list_does_not_stop_a_team_change_re_deciding_others():
+    # A team change re-decides the open pull requests of every repository of the
+    # installation; GitHub failing to list the first repository's leaves the others' still to
+    # be re-decided.
+    from bot.sandbox import sandbox
+    from tests.service.conftest import FAST_RETRY, Backoff, seed
+
+    world = seed()
+    world["repos"].insert(0, {"full_name": "acme/aaa", "default_branch": "main"})
+    async with sandbox(world, retry=FAST_RETRY, sleep=Backoff()) as stack:
+        h = Harness(stack, None, None, None)  # type: ignore[arg-type]
+        with h.emulator.lock:  # admin runs the organization
+            h.emulator.state.org("acme").owners.add("admin")
+        n = h.open("dev", {NEW_FLAG: FLAG}, branch="leave", title="Create new checkout flow")
+        await h.settle()
+        h.person("mgr").approve(REPO, n)
+        await h.settle()
+        assert h.title(n) == "Waiting for QA validation"
+        failing = h.emulator.faults.fail(
+            "GET /repos/{owner}/{repo}/pulls", 502, times=h.config.retry.attempts
+        )  # the first listing, acme/aaa's, fails as a whole
+        h.person("admin").call("DELETE", "/orgs/acme/teams/eng-managers/memberships/mgr")
+        await h.settle()
+        assert failing.fired == h.config.retry.attempts
+        assert h.title(n) == "Waiting for manager approval"
