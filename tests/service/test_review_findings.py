@@ -148,3 +148,35 @@ async def test_a_repository_github_fails_to_list_does_not_stop_a_team_change_re_
         await h.settle()
         assert failing.fired == h.config.retry.attempts
         assert h.title(n) == "Waiting for manager approval"
+
+
+async def test_a_signed_payload_nested_too_deep_is_a_bad_delivery_not_an_error(caplog):
+    # The decoder gives up on very deep nesting with RecursionError: acknowledged, the
+    # delivery is logged in one line like any other unreadable one, and the rest routed.
+    import logging
+
+    from bot.service.app import Service
+    from bot.service.config import ServiceConfig
+    from bot.service.intake import Accepted
+
+    svc = Service(ServiceConfig(webhook_secret="s", api_url="http://127.0.0.1:9", token="t"))
+    reconciled: list = []
+
+    async def reconcile(key):
+        reconciled.append(key)
+
+    svc.queue._work = reconcile
+    await svc.start()
+    try:
+        deep = b'{"sender": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+        svc.accept(Accepted("pull_request", "deep", deep, "application/json"))
+        good = b'{"action": "opened", "pull_request": {"number": 3}, '
+        good += b'"repository": {"full_name": "acme/flags"}}'
+        svc.accept(Accepted("pull_request", "good", good, "application/json"))
+        with caplog.at_level(logging.WARNING, logger="flagbot.service"):
+            await svc.drain()
+        [bad] = [r for r in caplog.records if "deep" in r.getMessage()]
+        assert bad.getMessage().startswith("bad delivery deep (pull_request): ")
+        assert reconciled == [("acme/flags", 3)]
+    finally:
+        await svc.stop()
