@@ -35,6 +35,7 @@ def stream() -> Iterator[Writes]:
     root = logging.getLogger()
     level = root.level
     handler = logs.configure("json", secrets=['pa"ss\\word-1'], stream=out)
+    out.handler = handler  # type: ignore[attr-defined]
     try:
         yield out
     finally:
@@ -92,7 +93,7 @@ def test_exit_writes_what_a_turn_left_pending(stream):
         loop.run_until_complete(interrupted())
     loop.close()
     assert stream.calls == []
-    logging.getLogger().handlers[-1].flush()  # what `logging.shutdown` does at exit
+    stream.handler.flush()  # what `logging.shutdown` does at exit
     assert [line["msg"] for line in lines(stream)] == ["last words"]
 
 
