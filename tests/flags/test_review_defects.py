@@ -69,3 +69,26 @@ def test_an_approval_clock_the_bot_cannot_compute_is_refused():
     )
     _, problems = load_policy(text)
     assert problems and all(p.line == 2 for p in problems)
+
+
+BIG_HEX = "0x" + "f" * 4000  # more than Python's 4300-digit limit for int <-> str
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"name: {BIG_HEX}\n",
+        f"name: x\ntags: [{BIG_HEX}]\n",
+        f"name: x\ntype: json\ndefault: {BIG_HEX}\nvalue: 1\n",  # was accepted
+    ],
+)
+def test_an_integer_too_large_to_print_is_an_error_not_a_crash(text):
+    """Hex and binary integers have no digit limit in PyYAML; messages (and check-run
+    summaries, exports) then failed on `str()` of the number."""
+    flag, problems = load_flag(text.encode(), "flags/f.yaml")
+    assert flag is None and problems and all(p.is_error for p in problems)
+
+
+def test_a_policy_with_an_integer_too_large_to_print_is_an_error_not_a_crash():
+    _, problems = load_policy(f"roles: {BIG_HEX}\n".encode())
+    assert [p.line for p in problems] == [1]
