@@ -37,6 +37,7 @@ MIN_EVERY = timedelta(minutes=5)
 # Longer waits are typos, and dates computed from them (the next stage, the end of a plan, the
 # approval clock) would run past year 9999 and stop the rollout job for every flag.
 MAX_EVERY = timedelta(days=365)
+MAX_STAGES = 100  # so is a plan's end: at most 100 waits of MAX_EVERY
 DEFAULT_ENVIRONMENT = "production"
 
 

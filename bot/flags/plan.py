@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from bot.flags.model import MAX_EVERY, MIN_EVERY, STAGE_PERCENTAGES
+from bot.flags.model import MAX_EVERY, MAX_STAGES, MIN_EVERY, STAGE_PERCENTAGES
 from bot.yamlfields import Fields, label, suggest
 from bot.yamlsafe import Path, describe
 
@@ -78,6 +78,14 @@ def read_stages(fields: Fields, value: Any, where: Path) -> tuple[int | float, .
     """Stage names become their percentages; the result must rise strictly within (0, 100]."""
     items = fields.sequence(value, where, nonempty=True)
     if items is None:
+        return None
+    if len(items) > MAX_STAGES:
+        fields.error(
+            where,
+            f"{label(where)} has {len(items)} stages, more than the {MAX_STAGES} allowed "
+            "(one a percent); use fewer, larger steps",
+            "too-many-stages",
+        )
         return None
     stages: list[int | float] = []
     ok = True

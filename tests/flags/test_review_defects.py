@@ -92,3 +92,23 @@ def test_an_integer_too_large_to_print_is_an_error_not_a_crash(text):
 def test_a_policy_with_an_integer_too_large_to_print_is_an_error_not_a_crash():
     _, problems = load_policy(f"roles: {BIG_HEX}\n".encode())
     assert [p.line for p in problems] == [1]
+
+
+def test_a_plan_the_rollout_job_cannot_date_is_refused():
+    """9,000 stages of 0.001 % a year apart loaded cleanly; the plan's end (`completes`) is
+    past year 9999, so `status` raised and the rollout job stopped for every flag."""
+    from datetime import UTC, datetime
+
+    from bot.rollout.schedule import status
+
+    stages = ", ".join(f"{i / 1000:.3f}" for i in range(1, 9001))
+    text = (
+        "name: x\nrollout:\n  percentage: 0.001\n"
+        f"  stages: [{stages}]\n  every: 365d\n"
+        "  stage_started: {percentage: 0.001, at: 2026-01-01T00:00:00Z}\n"
+    ).encode()
+    flag, problems = load_flag(text, "flags/f.yaml")
+    if flag is not None:
+        status(flag, None, datetime(2026, 6, 1, tzinfo=UTC))  # must not raise
+    else:
+        assert [(p.line, p.code) for p in problems] == [(4, "too-many-stages")]
