@@ -17,6 +17,8 @@ from typing import Any
 from bot.diagnostics import Diagnostic
 from bot.yamlsafe import YAML11_BOOLEAN_WORDS, Document, Path, describe
 
+LAST_YEAR = 9000  # timestamps from this year on are refused (see `Fields.timestamp`)
+
 _DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
 _ZONE = r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 TIMESTAMP_PATTERN = f"^{_DATE_TIME}{_ZONE}$"
@@ -269,6 +271,16 @@ class Fields:
             self.error(
                 where,
                 f"{label(where)} must say its timezone: add Z for UTC (e.g. {moment.isoformat()}Z)",
+                "bad-timestamp",
+            )
+            return None
+        # Later times are no time a stage began, and dates computed from them (the next
+        # stage, the end of the plan) would run past year 9999.
+        if moment.year >= LAST_YEAR:
+            self.error(
+                where,
+                f"{label(where)} must be before the year {LAST_YEAR}, got {moment.isoformat()}; "
+                "it is the time the current stage began",
                 "bad-timestamp",
             )
             return None

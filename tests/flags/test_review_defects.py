@@ -112,3 +112,19 @@ def test_a_plan_the_rollout_job_cannot_date_is_refused():
         status(flag, None, datetime(2026, 6, 1, tzinfo=UTC))  # must not raise
     else:
         assert [(p.line, p.code) for p in problems] == [(4, "too-many-stages")]
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:00:00Z", "9999-12-31T23:00:00-05:00"])
+def test_a_stage_start_the_rollout_job_cannot_date_is_refused(at):
+    """The first loaded, then `status` raised (its next stage is past year 9999); the second
+    raised in `load_flag` itself (converting it to UTC)."""
+    from datetime import UTC, datetime
+
+    from bot.rollout.schedule import status
+
+    text = CHECKOUT.replace(b"2024-05-01T12:00:00+02:00", at.encode())
+    flag, problems = load_flag(text, "flags/f.yaml")
+    if flag is not None:
+        status(flag, None, datetime(2026, 6, 1, tzinfo=UTC))  # must not raise
+    else:
+        assert [(p.line, p.code) for p in problems] == [(13, "bad-timestamp")]
