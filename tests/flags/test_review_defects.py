@@ -128,3 +128,15 @@ def test_a_stage_start_the_rollout_job_cannot_date_is_refused(at):
         status(flag, None, datetime(2026, 6, 1, tzinfo=UTC))  # must not raise
     else:
         assert [(p.line, p.code) for p in problems] == [(13, "bad-timestamp")]
+
+
+@pytest.mark.parametrize("pattern", ["a{99999999999}", "(" * 2000 + ")" * 2000])
+def test_a_regular_expression_python_cannot_compile_is_an_error_not_a_crash(pattern):
+    """`re.compile` raises OverflowError for a huge repetition (and RecursionError for deep
+    nesting), not `re.error`, and load_flag let it out."""
+    text = (
+        "name: x\nrules:\n  - {name: r, attribute: email, operator: matches, "
+        f'values: ["{pattern}"], serve: true}}\n'
+    ).encode()
+    flag, problems = load_flag(text, "flags/f.yaml")
+    assert flag is None and [(p.line, p.code) for p in problems] == [(3, "bad-regex")]
