@@ -17,7 +17,7 @@ from typing import Any
 from bot.diagnostics import Diagnostic
 from bot.yamlsafe import YAML11_BOOLEAN_WORDS, Document, Path, describe
 
-LAST_YEAR = 9000  # timestamps from this year on are refused (see `Fields.timestamp`)
+FIRST_YEAR, LAST_YEAR = 1970, 9000  # timestamps outside are refused (`Fields.timestamp`)
 
 _DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
 _ZONE = r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
@@ -274,13 +274,13 @@ class Fields:
                 "bad-timestamp",
             )
             return None
-        # Later times are no time a stage began, and dates computed from them (the next
-        # stage, the end of the plan) would run past year 9999.
-        if moment.year >= LAST_YEAR:
+        # Other times are no time a stage began, and dates computed from them (in UTC, the
+        # next stage, the end of the plan) would run out of Python's years 1 to 9999.
+        if not FIRST_YEAR <= moment.year < LAST_YEAR:
             self.error(
                 where,
-                f"{label(where)} must be before the year {LAST_YEAR}, got {moment.isoformat()}; "
-                "it is the time the current stage began",
+                f"{label(where)} must be between the years {FIRST_YEAR} and {LAST_YEAR}, got "
+                f"{moment.isoformat()}; it is the time the current stage began",
                 "bad-timestamp",
             )
             return None

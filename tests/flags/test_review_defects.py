@@ -114,10 +114,12 @@ def test_a_plan_the_rollout_job_cannot_date_is_refused():
         assert [(p.line, p.code) for p in problems] == [(4, "too-many-stages")]
 
 
-@pytest.mark.parametrize("at", ["9999-12-31T23:00:00Z", "9999-12-31T23:00:00-05:00"])
+@pytest.mark.parametrize(
+    "at", ["9999-12-31T23:00:00Z", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00"]
+)
 def test_a_stage_start_the_rollout_job_cannot_date_is_refused(at):
-    """The first loaded, then `status` raised (its next stage is past year 9999); the second
-    raised in `load_flag` itself (converting it to UTC)."""
+    """The first loaded, then `status` raised (its next stage is past year 9999); the others
+    raised in `load_flag` itself (converting them to UTC)."""
     from datetime import UTC, datetime
 
     from bot.rollout.schedule import status
