@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.diagnostics import Diagnostic, has_errors
+from bot.flags.guard import CheckGuard
 from bot.flags.model import Flag
 from bot.flags.repository import load_with_policy
 from bot.notify.channels import Delivery, notify_all
@@ -178,11 +179,13 @@ class _Commit:
         options: JobOptions,
         prober: Prober,
         log: Callable[[str], None],
+        moved: Callable[[str], None] = lambda head: None,
     ) -> None:
         self.remote = remote
         self.options = options
         self.prober = prober
         self.log = log
+        self.moved = moved  # the branch has a new head: check guards must read that one
         self.policy = checkout.policy
         self.default_environment = checkout.default_environment
         self.texts = dict(checkout.texts)
@@ -193,10 +196,11 @@ class _Commit:
     def run(self, actions: list[Action], head: str) -> tuple[list[Result], str | None]:
         """The results, and the sha of the run's commit if it landed."""
         why = ""
+        recheck = False
         for _ in range(self.options.max_attempts):
             try:
                 tree = self.remote.tree(head)
-                actions = self._refresh(actions, tree)
+                actions = self._refresh(actions, tree, recheck)
             except RemoteError as exc:
                 return self.done + [self._result(a, "failed", str(exc)) for a in actions], None
             writes: dict[str, bytes] = {}
@@ -238,6 +242,9 @@ class _Commit:
                     return self.done + [
                         self._result(a, "failed", detail + WRITE_HINT) for a in actions
                     ], None
+                if head != parent:
+                    self.moved(head)
+                    recheck = True
                 continue
             except RemoteError as exc:
                 return self.done + [self._result(a, "failed", str(exc)) for a in actions], None
@@ -255,13 +262,15 @@ class _Commit:
     def _result(self, action: Action, outcome: Outcome, detail: str = "", **kw: object) -> Result:
         return Result(action.path, self.flags[action.path], action, outcome, detail, **kw)  # type: ignore[arg-type]
 
-    def _refresh(self, actions: list[Action], tree: Tree) -> list[Action]:
-        """Decide again for every flag whose file on the head is not what was decided on."""
+    def _refresh(self, actions: list[Action], tree: Tree, recheck: bool) -> list[Action]:
+        """Decide again for every flag whose file on the head is not what was decided on, and
+        (`recheck`: the branch moved) for every flag whose guard reads the head's checks."""
         kept: list[Action] = []
         for action in actions:
             path = action.path
             on_head = tree.files.get(path)
-            if on_head is not None and on_head[1] == blob_sha(self.texts[path]):
+            same = on_head is not None and on_head[1] == blob_sha(self.texts[path])
+            if same and not (recheck and _reads_checks(self.flags[path])):
                 kept.append(action)
                 continue
             if on_head is None:
@@ -273,7 +282,7 @@ class _Commit:
                 why = f"it is no regular file on the branch (mode {on_head[0]}); left alone"
                 self.done.append(self._result(action, "failed", why))
                 continue
-            data = self.remote.blob(on_head[1])
+            data = self.texts[path] if same else self.remote.blob(on_head[1])
             again = self._decide_again(action, path, data)
             if again is not None:
                 kept.append(again)
@@ -308,6 +317,12 @@ class _Commit:
             )
             return None
         return found[0]
+
+
+def _reads_checks(flag: Flag) -> bool:
+    """A guard of the flag reads check runs or statuses of the branch's head."""
+    r = flag.rollout
+    return r is not None and any(isinstance(c, CheckGuard) for c in r.guard.checks)
 
 
 def run_job(
@@ -353,13 +368,17 @@ def run_job(
                 f"{path}: no stage record and no commit dates it; cannot tell when its stage "
                 "began, so it does not move"
             )
-    heads: list[str] = []  # the branch head, read once when first needed
+    heads: list[str] = []  # the branch head, read once when first needed (then where it moved)
 
     def head_checks(names: Sequence[str]) -> tuple[list[RunState], list[StatusState]]:
         assert remote is not None
         if not heads:
             heads.append(remote.head())
-        return remote.head_checks(heads[0], names)
+        return remote.head_checks(heads[-1], names)
+
+    def moved(head: str) -> None:
+        heads[:] = [head]
+        prober.forget_checks()
 
     prober = Prober(options.env, head_checks if remote is not None else None, options.guard_timeout)
     report.guards = guard_reports(report.tracked, prober)
@@ -392,7 +411,7 @@ def run_job(
             )
     elif writes:
         assert remote is not None
-        committer = _Commit(checkout, remote, options, prober, log)
+        committer = _Commit(checkout, remote, options, prober, log, moved)
         try:
             head = heads[0] if heads else remote.head()
         except RemoteError as exc:
