@@ -60,12 +60,16 @@ def run(args: argparse.Namespace) -> int:
         print("flagbot export: nothing written; fix the files above", file=sys.stderr)
         return 1
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for result in results:
-        assert result.document is not None
-        target = out / result.filename
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(encode(result.document, indent=2))
-        tmp.replace(target)  # atomic: a file-watching flagd never reads half a file
-        print(f"wrote {target}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for result in results:
+            assert result.document is not None
+            target = out / result.filename
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(encode(result.document, indent=2))
+            tmp.replace(target)  # atomic: a file-watching flagd never reads half a file
+            print(f"wrote {target}")
+    except OSError as exc:
+        print(f"flagbot export: cannot write to --out {out}: {exc}", file=sys.stderr)
+        return 2
     return 0

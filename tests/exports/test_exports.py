@@ -161,6 +161,14 @@ def test_export_command_refuses_an_environment_without_flags(tmp_path):
     assert not out.exists()
 
 
+def test_export_command_names_an_out_folder_it_cannot_write(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder\n")
+    done = run_cli(["export", "--format", "flagd", "--out", str(tmp_path / "taken")], ROOT)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("flagbot export: ") and "taken" in done.stderr
+
+
 def test_export_command_writes_nothing_when_a_target_cannot_express_a_flag(tmp_path):
     (tmp_path / "flags").mkdir()
     (tmp_path / "flags" / "beta.yaml").write_bytes(REGEX_FLAG)
