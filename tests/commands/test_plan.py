@@ -113,6 +113,22 @@ def test_bad_now_is_a_usage_error(tmp_path, capsys, now, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FLAGBOT_RETRIES", "three", "FLAGBOT_RETRIES='three' is not a number"),
+        ("GITHUB_API_URL", "api.github.com", "is not an http(s) URL"),
+    ],
+)
+def test_bad_github_settings_are_a_usage_error(tmp_path, capsys, monkeypatch, name, value, message):
+    """Asking GitHub for a start time: a setting that cannot work is one line, not a traceback."""
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/flags")
+    monkeypatch.setenv(name, value)
+    assert main(["plan", "--repo-dir", str(repo(tmp_path, history=False))]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_outside_a_repository_is_a_usage_error(tmp_path, capsys):
     assert main(["plan", "--repo-dir", str(tmp_path)]) == 2
     assert "no flags/ folder" in capsys.readouterr().err
