@@ -48,6 +48,7 @@ def last_changes(root: Path, paths: Iterable[str]) -> dict[str, datetime]:
     out = _git(
         root,
         "log",
+        "--first-parent",  # a pull request merged with a merge commit: the merge dates it
         "--format=@%cI",
         "--name-only",
         "--no-renames",
