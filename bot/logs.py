@@ -278,7 +278,7 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
         self._pending: list[str] = []
-        self._scheduled = False
+        self._scheduled: asyncio.AbstractEventLoop | None = None  # the loop that will write
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -296,13 +296,13 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 self._write()
             except (OSError, ValueError):
                 self.handleError(record)
-        elif not self._scheduled:
-            self._scheduled = True
+        elif self._scheduled is not loop:  # (a loop closed before its turn ended never will)
+            self._scheduled = loop
             loop.call_soon(self.flush)
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
-            self._scheduled = False
+            self._scheduled = None
             with suppress(OSError, ValueError):  # closed or broken: nowhere left to say so
                 self._write()
 

@@ -35,6 +35,7 @@ def stream() -> Iterator[Writes]:
     root = logging.getLogger()
     level = root.level
     handler = logs.configure("json", secrets=['pa"ss\\word-1'], stream=out)
+    out.handler = handler  # type: ignore[attr-defined]
     try:
         yield out
     finally:
@@ -83,14 +84,36 @@ def test_a_long_turn_writes_what_it_has_every_max_pending_lines(stream):
 
 
 def test_exit_writes_what_a_turn_left_pending(stream):
-    async def crash_free_exit() -> None:
-        log.info("last words")  # the loop ends before its next turn
+    async def interrupted() -> None:
+        log.info("last words")
+        raise KeyboardInterrupt  # leaves the loop mid-turn, before the turn's write
 
     loop = asyncio.new_event_loop()
-    loop.run_until_complete(crash_free_exit())
-    loop.close()  # the scheduled write never runs
-    logging.getLogger().handlers[-1].flush()  # what `logging.shutdown` does at exit
+    with pytest.raises(KeyboardInterrupt):
+        loop.run_until_complete(interrupted())
+    loop.close()
+    assert stream.calls == []
+    stream.handler.flush()  # what `logging.shutdown` does at exit
     assert [line["msg"] for line in lines(stream)] == ["last words"]
+
+
+def test_lines_left_by_a_loop_closed_mid_turn_go_out_with_the_next_loops_turn(stream):
+    async def interrupted() -> None:
+        log.info("first loop")
+        raise KeyboardInterrupt  # leaves the loop mid-turn, before the turn's write
+
+    loop = asyncio.new_event_loop()
+    with pytest.raises(KeyboardInterrupt):
+        loop.run_until_complete(interrupted())
+    loop.close()
+    assert stream.calls == []
+
+    async def next_loop() -> None:
+        log.info("second loop")
+        await asyncio.sleep(0)
+
+    asyncio.run(next_loop())
+    assert [line["msg"] for line in lines(stream)] == ["first loop", "second loop"]
 
 
 def test_a_closed_stream_does_not_break_the_event_loop(stream):

@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
             f"flagbot sweep: {report.pulls} open pull requests and {report.unfinished} "
             f"unfinished announcements in {report.repositories} repositories; "
             f"{merged} merged, {announced} announced"
+            + (f"; {report.failed} repositories could not be read" if report.failed else "")
         )
-        return 0
+        return 1 if report.failed else 0
 
     return asyncio.run(main())

@@ -57,8 +57,8 @@ class Announcements:
         return sorted(set(self._tasks.values()))
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        while self._tasks:  # `wait`, not `gather`: a drain given up on cancels nothing
+            await asyncio.wait(list(self._tasks))
 
     async def stop(self) -> None:
         """Cancel what is in flight (after a drain timed out): the sweep finishes it."""

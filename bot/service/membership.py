@@ -8,10 +8,13 @@ re-decided too, since nothing says it is unaffected.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from bot.gh.pulls import RepoGateway
 from bot.service.events import TeamChanged, Work
+
+log = logging.getLogger("flagbot.service")
 
 
 async def affected_pulls(
@@ -24,7 +27,14 @@ async def affected_pulls(
         repos = await gw.installation_repos()
     found: list[Work] = []
     for repo in repos:
-        for pull in await RepoGateway(gw.gh, repo, gw.token, gw.caches).open_pulls():
+        try:
+            pulls = await RepoGateway(gw.gh, repo, gw.token, gw.caches).open_pulls()
+        except Exception as exc:  # the other repositories are still re-decided
+            log.warning(
+                "could not list pull requests of %s after %s changed: %r", repo, item.teams, exc
+            )
+            continue
+        for pull in pulls:
             number = int(pull["number"])
             teams = owner_teams.get((repo, number))
             if teams is None or item.concerns(teams):

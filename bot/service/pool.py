@@ -4,6 +4,7 @@ conditional-request cache) per credential, and a gateway per repository."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from bot.gh.pacing import Pacer
 from bot.gh.pulls import PER_PAGE, RepoGateway
 from bot.service.caches import Caches
 from bot.service.config import ServiceConfig
+
+log = logging.getLogger("flagbot.service")
 
 ETAG_CACHE_SIZE = 2048  # conditional-request cache per credential (keyed by URL)
 
@@ -89,11 +92,16 @@ class ClientPool:
             f"/app/installations?per_page={PER_PAGE}", jwt=self.auth.jwt(), iterable_key=None
         ):
             iid = int(inst["id"])
-            token = await self.auth.token_for(self.client(iid), "", iid)
-            async for repo in self.client(iid).getiter(
-                f"/installation/repositories?per_page={PER_PAGE}",
-                oauth_token=token,
-                iterable_key="repositories",
-            ):
-                found.append((repo["full_name"], iid))
+            try:
+                token = await self.auth.token_for(self.client(iid), "", iid)
+                found += [
+                    (repo["full_name"], iid)
+                    async for repo in self.client(iid).getiter(
+                        f"/installation/repositories?per_page={PER_PAGE}",
+                        oauth_token=token,
+                        iterable_key="repositories",
+                    )
+                ]
+            except Exception as exc:  # suspended, gone, GitHub failing: the others still count
+                log.warning("could not list the repositories of installation %s: %r", iid, exc)
         return found

@@ -97,7 +97,8 @@ class DeliveryRouter:
                 return
         try:
             item: Event | Unreadable = parse_event(delivery)
-        except (msgspec.DecodeError, BadDelivery) as exc:  # signed, yet not a readable payload
+        # signed, yet not a readable payload (RecursionError: nested deeper than the decoder goes)
+        except (msgspec.DecodeError, BadDelivery, RecursionError) as exc:
             item = Unreadable(delivery.delivery_id, delivery.event, _why(exc))
         self._deliveries.append(item)
         self._last = asyncio.get_running_loop().time()

@@ -32,6 +32,7 @@ class SweepReport:
     pulls: int  # open pull requests into a default branch
     unfinished: int  # merges whose announcement was not completed (or never claimed)
     unchanged: int = 0  # pull requests skipped: nothing changed since they were reconciled
+    failed: int = 0  # repositories that could not be read (the next sweep tries them again)
 
 
 Key = tuple[str, int]
@@ -87,7 +88,7 @@ async def sweep(
     since their last reconcile. `repositories` default: every repository the App is
     installed on."""
     repos = repositories if repositories is not None else await pool.repositories()
-    pulls = unfinished = skipped = 0
+    pulls = unfinished = skipped = failed = 0
     for repo, installation in repos:
         try:
             gw = await pool.gateway_for(repo, installation)
@@ -100,6 +101,10 @@ async def sweep(
             )
         except NotOurs as exc:
             log.warning("sweep: skipped %s: %s", repo, exc)
+            continue
+        except Exception as exc:  # one repository (empty, GitHub failing) does not stop the rest
+            log.warning("sweep: could not read %s (the next sweep tries again): %r", repo, exc)
+            failed += 1
             continue
         now = gw.now()
         for pull in listed:
@@ -125,7 +130,7 @@ async def sweep(
             submit(Work(repo, number, installation, recover=True))
         pulls += len(listed)
         unfinished += len(closed)
-    return SweepReport(len(repos), pulls, unfinished, skipped)
+    return SweepReport(len(repos), pulls, unfinished, skipped, failed)
 
 
 class Sweeper:

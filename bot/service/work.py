@@ -90,8 +90,8 @@ class WorkQueue:
         """Until nothing is queued, running or waiting to be retried."""
         while True:
             await self.queue.drain()
-            if self._retries:
-                await asyncio.gather(*list(self._retries.values()), return_exceptions=True)
+            if self._retries:  # `wait`, not `gather`: a drain given up on cancels no retry
+                await asyncio.wait(list(self._retries.values()))
             elif not self.queue.pending:
                 return
 
@@ -113,6 +113,8 @@ class WorkQueue:
                 return
             except Exception as exc:
                 self._tell(k, None)
+                if fresh:  # still owed: the retry starts the re-requested check's new run
+                    self.fresh.add(k)
                 self._retry_later(k, exc)
                 return
             seen.decided(outcome)
