@@ -42,10 +42,10 @@ def test_one_line_exit_2(tmp_path, args, expected):
     assert "Traceback" not in line
 
 
-def _redeliver(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("FLAGBOT_", "GITHUB_"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot", "redeliver", "--since", "2h"],
+        [sys.executable, "-m", "bot", *args],
         env={**base, **env},
         capture_output=True,
         text=True,
@@ -53,8 +53,15 @@ def _redeliver(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_redeliver_names_a_github_it_cannot_reach_or_that_refuses_the_app():
-    """Listing the deliveries fails: one line saying what to check, exit 1, no traceback."""
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("redeliver", "--since", "2h"), "flagbot redeliver: could not list the App's deliveries"),
+        (("sweep",), "flagbot sweep: could not list the App's installations"),
+    ],
+)
+def test_app_commands_name_a_github_they_cannot_reach_or_that_refuses_the_app(args, expected):
+    """The first App call fails: one line saying what to check, exit 1, no traceback."""
     import socket
 
     from cryptography.hazmat.primitives import serialization
@@ -79,8 +86,7 @@ def test_redeliver_names_a_github_it_cannot_reach_or_that_refuses_the_app():
         cases = [(closed, app_private_key()), (api, wrong_key)]
         for url, key in cases:
             env = {"GITHUB_APP_ID": str(APP_ID), "GITHUB_APP_PRIVATE_KEY": key}
-            out = _redeliver({**env, "GITHUB_API_URL": url})
+            out = _run({**env, "GITHUB_API_URL": url}, *args)
             assert out.returncode == 1, out.stderr
             assert "Traceback" not in out.stderr, out.stderr
-            [line] = out.stderr.splitlines()
-            assert line.startswith("flagbot redeliver: could not list the App's deliveries")
+            assert out.stderr.splitlines()[-1].startswith(expected), out.stderr
