@@ -29,7 +29,7 @@ from bot.flags.model import Flag
 from bot.flags.repository import load_with_policy
 from bot.notify.channels import Delivery, notify_all
 from bot.notify.notice import Notice, guard_tripped, rollout_complete
-from bot.policy.model import Channel
+from bot.policy.model import Channel, Policy
 from bot.rollout.checkout import Checkout, blob_sha
 from bot.rollout.decide import Action, GuardReport, Hold, Pause, decide, in_progress
 from bot.rollout.edit import EditError, bump_text, pause_text
@@ -43,7 +43,7 @@ from bot.rollout.remote import (
     RemoteRepo,
     Tree,
 )
-from bot.rollout.schedule import Bump, needs_start_time
+from bot.rollout.schedule import Bump, due_by_record, needs_start_time, recorded_start
 from bot.rollout.verdict import RunState, StatusState
 
 JOB_TRAILER = "Flagbot-Job"
@@ -304,6 +304,9 @@ class _Commit:
             last = self.remote.last_change(path)
             if last is not None:
                 started[path] = last.committed_at
+        restarted = person_restart(self.remote, flag, self.policy, self.options.now)
+        if restarted is not None:
+            started[path] = restarted
         reports = guard_reports([flag], self.prober)
         self.guards.update(reports)
         found = decide([flag], started, reports, self.options.now)
@@ -317,6 +320,32 @@ class _Commit:
             )
             return None
         return found[0]
+
+
+def person_restart(
+    remote: RemoteRepo, flag: Flag, policy: Policy, now: datetime
+) -> datetime | None:
+    """For a flag whose stage record says a bump is due: when a person's change to its
+    percentage landed after that record (a revert of the job's bump brings the old record
+    back), else None. Changes that leave the percentage alone (a reworded description, a
+    resume) do not restart the clock."""
+    recorded = recorded_start(flag)
+    if recorded is None or not due_by_record(flag, now):
+        return None
+    for sha, parent in remote.changes_since(flag.path, recorded):
+        after = remote.text_at(sha, flag.path)
+        before = remote.text_at(parent, flag.path) if parent else None
+        if _percentage(after, flag.path, policy) != _percentage(before, flag.path, policy):
+            last = remote.last_change(flag.path)
+            return last.committed_at if last is not None else now
+    return None
+
+
+def _percentage(data: bytes | None, path: str, policy: Policy) -> float | None:
+    if data is None:
+        return None
+    flag, _ = load_with_policy(data, path, policy)
+    return flag.rollout.percentage if flag is not None and flag.rollout is not None else None
 
 
 def _reads_checks(flag: Flag) -> bool:
@@ -351,6 +380,11 @@ def run_job(
     try:
         if asking and start_times is not None:
             started = start_times(asking)
+        if remote is not None:
+            for flag in checkout.planned:
+                restarted = person_restart(remote, flag, checkout.policy, options.now)
+                if restarted is not None:
+                    started[flag.path] = restarted
     except RemoteError as exc:
         report.problems.append(f"could not learn when flags last changed: {exc}")
         return report

@@ -231,6 +231,31 @@ class RemoteRepo:
         except (GithubException, *_TRANSPORT) as exc:
             raise RemoteError(f"listing commits of {path}: {_describe(exc)}") from exc
 
+    def changes_since(self, path: str, since: datetime) -> list[tuple[str, str | None]]:
+        """(commit, its first parent) of each commit on the branch touching `path` committed
+        after `since`, newest first (one read each: PyGithub pages one commit at a time)."""
+        found: list[tuple[str, str | None]] = []
+        try:
+            for c in self._repo.get_commits(sha=self.branch, path=path):
+                if c.commit.committer.date.astimezone(UTC) <= since:
+                    break
+                found.append((c.sha, c.parents[0].sha if c.parents else None))
+        except (GithubException, *_TRANSPORT) as exc:
+            raise RemoteError(f"listing commits of {path}: {_describe(exc)}") from exc
+        return found
+
+    def text_at(self, ref: str, path: str) -> bytes | None:
+        """The file's bytes at `ref`, None when it is not there."""
+        try:
+            found = self._repo.get_contents(path, ref=ref)
+        except GithubException as exc:
+            if exc.status == 404:
+                return None
+            raise RemoteError(f"reading {path} at {ref[:7]}: {_describe(exc)}") from exc
+        except _TRANSPORT as exc:
+            raise RemoteError(f"reading {path} at {ref[:7]}: {_describe(exc)}") from exc
+        return None if isinstance(found, list) else found.decoded_content
+
     def _landed_at(self, sha: str) -> datetime | None:
         """The committer date of the oldest commit on the branch's first-parent line that
         contains `sha`, when that is not `sha` itself (GitHub's path history shows a pull

@@ -522,3 +522,21 @@ def test_a_pull_request_merged_with_a_merge_commit_starts_its_stage_at_the_merge
         assert report.results == [] and h.commits_since(start) == []
         [result] = h.run(merged + HOUR).results  # one `every` after the merge
         assert result.outcome == "bumped" and result.bump.to_percentage == 50
+
+
+def test_a_reverted_bump_restarts_the_clock_from_the_revert(tmp_path):
+    """Reverting the job's bump (git revert, merged by pull request) restores the file bytes of
+    the stage before, stage record included. It is a person's rollback all the same: the clock
+    restarts from its merge (SPEC §7), not from the restored record's time."""
+    files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
+    with harness(files, tmp_path, clock=T0) as h:
+        [bumped] = h.run(T0 + HOUR).results
+        assert bumped.outcome == "bumped" and bumped.bump.to_percentage == 50
+        reverted_at = T0 + HOUR + 20 * MINUTE
+        h.push({FLOW_PATH: flow_at(25, T0)}, reverted_at, 'Revert "rollout: 25% → 50%" (#9)')
+        start = h.head()
+        assert h.run(T0 + HOUR + 30 * MINUTE).results == []
+        assert h.run(reverted_at + HOUR - MINUTE).results == []
+        assert h.commits_since(start) == []
+        [again] = h.run(reverted_at + HOUR).results
+        assert again.outcome == "bumped" and again.bump.to_percentage == 50
