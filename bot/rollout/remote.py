@@ -4,6 +4,8 @@
   dated when it reached the branch (`GET compare`: a merge commit's date when a pull request
   was merged with one), i.e. when a person's change to it was merged; the only history a
   shallow checkout lacks.
+- `changes_since(path, t)`, `text_at(ref, path)`: the commits touching a file since its stage
+  record and the file at a commit, to tell whether a person changed its percentage since.
 - `head()`, `tree(commit)`, `blob(sha)`: the branch head, what its files are (one recursive
   tree read), and one file's bytes (after a conflict).
 - `commit_files(...)`: the run's one commit through the git data API: one tree on the head's
