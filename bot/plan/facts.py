@@ -82,6 +82,9 @@ class Facts:
     recover: bool = False  # finish an announcement whose claimant crashed (sweeps)
     refused: MergeRefusal | None = None  # GitHub refused the merge this reconcile tried
     held: frozenset[str] = frozenset()  # claims this reconcile made (its own to finish)
+    # claims this process made in an earlier reconcile and has not finished (an announcement
+    # that failed): its own to finish while the claim's lease runs
+    resumable: frozenset[str] = frozenset()
     repository: str = ""
 
     @property

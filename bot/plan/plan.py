@@ -75,12 +75,14 @@ def plan(decision: Decision, facts: Facts) -> tuple[Action, ...]:
 
 def announce(decision: Decision, facts: Facts) -> tuple[Action, ...]:
     """Announce under the claim (claiming it first if nobody did). A claim this reconcile did
-    not make is its claimant's to finish, unless a recovering sweep finds it unfinished past
-    the claim's lease (the claimant crashed)."""
+    not make is its claimant's to finish (this process's own, after an announcement failed,
+    while the lease runs), unless a recovering sweep finds it unfinished past the claim's
+    lease (the claimant crashed)."""
     inp, pr = facts.inp, facts.inp.pr
     ref = claim_ref(pr.number, pr.head_sha, ANNOUNCE)
     claimed = ANNOUNCE in facts.ledger.claims
-    if claimed and ref not in facts.held and not (facts.recover and lease_expired(facts)):
+    ours = ref in facts.held or (ref in facts.resumable and not lease_expired(facts))
+    if claimed and not ours and not (facts.recover and lease_expired(facts)):
         return ()
     approvers = dict(decision.approvers) or approvers_from_reviews(facts)
     channels = inp.policy.channels

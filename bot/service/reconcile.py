@@ -32,7 +32,7 @@ from bot.plan.actions import (
     Notify,
     WriteCheck,
 )
-from bot.plan.facts import ANNOUNCED, Facts, MergeRefusal
+from bot.plan.facts import ANNOUNCE, ANNOUNCED, Facts, MergeRefusal
 from bot.plan.plan import plan
 from bot.plan.reads import read_facts
 from bot.plan.report import check_output, completion_comment
@@ -83,6 +83,9 @@ class Reconciler:
     hand_off: Callable[[tuple[str, int], Coroutine[Any, Any, Outcome]], None] | None = None
     announcing: Callable[[tuple[str, int]], bool] = lambda key: False  # handed off, in flight
     on_notice: Callable[[Delivery], None] = lambda delivery: None  # metrics and logs
+    # Announcement claims this process made and has not finished (the announcement failed):
+    # the reconcile the failure is handed back to finishes them.
+    claimed: dict[tuple[str, int], str] = field(default_factory=dict)
 
     async def reconcile(
         self,
@@ -126,9 +129,16 @@ class Reconciler:
                 rerun=fresh,
                 recover=recover,
             )
+            if facts.ledger.announced:
+                self.claimed.pop((repo, number), None)
+            mine = self.claimed.get((repo, number))
             # GitHub's clock where its answers say it (the approval clock is GitHub's too)
             facts = replace(
-                facts, refused=refused, now=gw.now() or self.clock(), held=frozenset(held)
+                facts,
+                refused=refused,
+                now=gw.now() or self.clock(),
+                held=frozenset(held),
+                resumable=frozenset({mine} if mine else ()),
             )
             self.owner_teams[(repo, number)] = frozenset(
                 o.lower() for owners in facts.inp.owners.values() for o in owners or () if "/" in o
@@ -182,6 +192,8 @@ class Reconciler:
                         log.info("%s: %s is claimed by another process", gw.repo, action.ref)
                         return False, None, outcome
                     held.add(action.ref)
+                    if action.ref.endswith(f"/{ANNOUNCE}"):
+                        self.claimed[(gw.repo, facts.inp.pr.number)] = action.ref
                 case Merge():
                     result = await gw.merge(
                         action.number,
@@ -254,6 +266,7 @@ class Reconciler:
             ),
         )
         await gw.finish_claim(action.ref, action.merge_sha or action.head_sha)
+        self.claimed.pop((gw.repo, action.number), None)
 
 
 async def _recheck_members(gw: RepoGateway, inp: DecisionInput) -> DecisionInput:

@@ -118,6 +118,7 @@ class FakeGitHub:
 
     async def facts(self, **options: object) -> tuple[Decision, Facts]:
         held = options.pop("held", frozenset())
+        resumable = options.pop("resumable", frozenset())
         facts = await read_facts(
             self,
             self,
@@ -126,4 +127,4 @@ class FakeGitHub:
             repository="acme/flags",
             **options,  # type: ignore[arg-type]
         )
-        return decide(facts.inp), replace(facts, held=held)  # type: ignore[arg-type]
+        return decide(facts.inp), replace(facts, held=held, resumable=resumable)  # type: ignore[arg-type]

@@ -104,6 +104,11 @@ async def test_merged_by_flagbot_is_claimed_then_announced_once():
     _, [recovered] = await planned(gh, recover=True, now=NOW + CLAIM_LEASE)
     assert isinstance(recovered, Announce)
     assert (await planned(gh, now=NOW + CLAIM_LEASE))[1] == ()  # an event is not a sweep
+    # The claimant's own later reconcile (its announcement failed) finishes it while the lease
+    # runs; past the lease it is a recovering sweep's, like any claim.
+    _, [resumed] = await planned(gh, resumable=frozenset({claim.ref}))
+    assert isinstance(resumed, Announce)
+    assert (await planned(gh, resumable=frozenset({claim.ref}), now=NOW + CLAIM_LEASE))[1] == ()
     # Announced (the completion marker): nothing more, ever.
     gh.marks = Ledger(claims=frozenset({ANNOUNCE}), announced=True)
     assert (await planned(gh, recover=True, now=NOW + CLAIM_LEASE))[1] == ()

@@ -1,6 +1,8 @@
 """Defects found in review of the service's "nothing lost" paths, each proven against the
 emulator over real HTTP (or directly, where the code is pure)."""
 
+from bot.plan.facts import ANNOUNCE, ANNOUNCED, claim_ref
+from bot.plan.report import COMMENT_MARKER
 from tests.service.conftest import NEW_FLAG, REPO, ROOT, Harness
 
 FLAG = (ROOT / NEW_FLAG).read_text()
@@ -180,3 +182,25 @@ async def test_a_signed_payload_nested_too_deep_is_a_bad_delivery_not_an_error(c
         assert reconciled == [("acme/flags", 3)]
     finally:
         await svc.stop()
+
+
+COMMENT = "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+
+
+async def test_an_announcement_that_failed_under_its_claim_is_finished_by_the_retry(harness):
+    # GitHub fails every try of the completion comment once the claim is made: the merging
+    # process still holds the claim, so the reconcile it hands the failure back to finishes
+    # the announcement at once, instead of leaving it to a sweep after the claim's lease.
+    h = harness
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
+    h.person("mgr").approve(REPO, n)
+    await h.settle()
+    fault = h.emulator.faults.fail(COMMENT, 502, times=h.config.retry.attempts)
+    h.person("qa").approve(REPO, n)
+    await h.settle()
+    assert fault.fired == h.config.retry.attempts  # the first announcement failed
+    assert h.pull(n)["merged"]
+    assert len([c for c in h.comments(n) if COMMENT_MARKER in c["body"]]) == 1
+    assert h.check_run(n)["external_id"] == ANNOUNCED
+    claim = claim_ref(n, h.pull(n)["head"]["sha"], ANNOUNCE)
+    assert h.emulator.repo(REPO).git.refs[claim] == h.pull(n)["merge_commit_sha"]  # done
