@@ -106,7 +106,12 @@ def _set_key(text: str, key: str, value: str) -> str:
     if not isinstance(rollout, yaml.MappingNode):
         raise EditError("rollout is not a mapping")
     node = _value(rollout, key)
-    if isinstance(node, yaml.ScalarNode) and node.end_mark.index > node.start_mark.index:
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # A block scalar ends past its last line break: keep that break for the next key.
+        end = node.end_mark.index
+        end -= 2 if text[end - 2 : end] == "\r\n" else 1 if text[end - 1 : end] == "\n" else 0
+        s = _Splice(node.start_mark.index, end, value)
+    elif isinstance(node, yaml.ScalarNode) and node.end_mark.index > node.start_mark.index:
         s = _scalar(text, node, value)
     elif node is not None and node.end_mark.index > node.start_mark.index:
         s = _Splice(node.start_mark.index, node.end_mark.index, value)

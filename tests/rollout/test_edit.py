@@ -226,3 +226,21 @@ def test_pause_after_a_block_scalar_ending_the_rollout_keeps_the_file_whole():
     assert (data["rollout"]["paused"], data["rollout"]["paused_reason"]) == (True, "guard failed")
     assert data["tags"] == ["checkout"]
     assert out.endswith("tags: [checkout]\n")
+
+
+def test_pause_replaces_a_block_scalar_reason_a_person_left_behind():
+    """Paused by hand with a multi-line reason, resumed with `paused: false` and the reason
+    kept: when a guard fails the job must still be able to pause (or roll back) the flag."""
+    from bot.rollout.edit import pause_text
+
+    text = (
+        "name: X\nrollout:\n  percentage: 25\n  stages: [5, 25, 50]\n  paused: false\n"
+        "  paused_reason: |\n    Paused by hand while we looked\n    at the dashboards.\n"
+        "  every: 60m\ntags: [a]\n"
+    )
+    for newline in ("\n", "\r\n"):
+        out = pause_text(text.replace("\n", newline), "guard x")
+        data = yaml.safe_load(out)
+        assert data["rollout"]["paused_reason"] == "guard x" and data["rollout"]["paused"] is True
+        assert data["rollout"]["every"] == "60m" and data["tags"] == ["a"]
+        assert f'  paused_reason: "guard x"{newline}  every: 60m{newline}' in out
