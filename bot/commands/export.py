@@ -43,6 +43,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"flagbot export: {exc}", file=sys.stderr)
         return 2
     envs = args.env or list(flagset.environments) or [flagset.default_environment]
+    known = (*flagset.environments, flagset.default_environment)
+    unknown = [env for env in envs if env not in known]
+    if unknown:  # a misspelt --env would publish a file without a single flag
+        print(
+            f"flagbot export: no flag files for environment {', '.join(map(repr, unknown))} "
+            f"(environments with flags: {', '.join(flagset.environments) or 'none'}); "
+            "check --env",
+            file=sys.stderr,
+        )
+        return 2
     results = [export(flagset, args.format, env) for env in envs]
     problems = [d for r in results for d in r.problems]
     if problems:
@@ -50,12 +60,16 @@ def run(args: argparse.Namespace) -> int:
         print("flagbot export: nothing written; fix the files above", file=sys.stderr)
         return 1
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for result in results:
-        assert result.document is not None
-        target = out / result.filename
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(encode(result.document, indent=2))
-        tmp.replace(target)  # atomic: a file-watching flagd never reads half a file
-        print(f"wrote {target}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for result in results:
+            assert result.document is not None
+            target = out / result.filename
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(encode(result.document, indent=2))
+            tmp.replace(target)  # atomic: a file-watching flagd never reads half a file
+            print(f"wrote {target}")
+    except OSError as exc:
+        print(f"flagbot export: cannot write to --out {out}: {exc}", file=sys.stderr)
+        return 2
     return 0

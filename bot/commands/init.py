@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,10 +98,33 @@ def _in_the_way(root: Path, path: str) -> Path | None:
     return None
 
 
+# What the written files can hold: a GitHub organisation (CODEOWNERS' @org/team), a tag or
+# commit after `uses: …@` and in schema URLs, and an OWNER/NAME.
+ORG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
+REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,254}")
+
+
+def bad_name(args: argparse.Namespace) -> str | None:
+    """The option whose value would break the files init writes, and what to write instead."""
+    from bot.rollout.preflight import REPOSITORY
+
+    if not ORG.fullmatch(args.org):
+        return f"--org {args.org!r} is not a GitHub organisation name (letters, digits, hyphens)"
+    if not REF.fullmatch(args.ref) or ".." in args.ref:
+        return f"--ref {args.ref!r} is not a tag or commit sha, e.g. v1.2.0"
+    if not REPOSITORY.fullmatch(args.flagbot_repo):
+        return f"--flagbot-repo {args.flagbot_repo!r} is not OWNER/NAME, e.g. flagbot/flagbot"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from bot.scaffold.files import Options, Pin, repository_files
     from bot.scaffold.plan import plan
 
+    problem = bad_name(args)
+    if problem:
+        print(f"flagbot init: {problem}; nothing written", file=sys.stderr)
+        return 2
     root = Path(args.dir).resolve()
     if root.exists() and not root.is_dir():
         print(f"flagbot init: {root} is a file, not a folder", file=sys.stderr)

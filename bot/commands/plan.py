@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.diagnostics import format_text, has_errors
     from bot.rollout.checkout import read_checkout
     from bot.rollout.history import has_full_history, last_changes
+    from bot.rollout.preflight import check_settings
     from bot.rollout.remote import Connection, RemoteError, RemoteRepo, env_branch
     from bot.rollout.schedule import needs_start_time, recorded_start, status
 
@@ -55,7 +56,13 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in asking if p not in started]
     env = os.environ
     if missing and env.get("GITHUB_TOKEN") and env.get("GITHUB_REPOSITORY"):
-        remote = RemoteRepo.connect(Connection.from_env(env, write_pause=0.0), env_branch(env))
+        try:
+            connection = Connection.from_env(env, write_pause=0.0)
+            check_settings(connection)
+        except ValueError as exc:
+            print(f"flagbot plan: {exc}", file=sys.stderr)
+            return 2
+        remote = RemoteRepo.connect(connection, env_branch(env))
         try:
             for path in missing:
                 change = remote.last_change(path)

@@ -17,7 +17,8 @@ each event with no successful attempt (a status code in 200-399). Run it after a
 
 environment: GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH (the
 deliveries API needs the App's JWT); GITHUB_API_URL.
-Exit status: 0 done, 1 some redelivery was refused, 2 configuration error."""
+Exit status: 0 done, 1 the deliveries could not be listed or some redelivery was refused,
+2 configuration error."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     import aiohttp
-    from gidgethub import BadRequest
+    from gidgethub import BadRequest, GitHubException
 
     from bot.deliveries import to_redeliver
     from bot.gh.auth import AppAuth
@@ -74,12 +75,20 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with aiohttp.ClientSession() as session:
             gh = GitHubClient(session, base_url=config.api_url, policy=config.retry)
-            attempts = [
-                a
-                async for a in gh.getiter(
-                    "/app/hook/deliveries?per_page=100", jwt=auth.jwt(), iterable_key=None
+            try:
+                attempts = [
+                    a
+                    async for a in gh.getiter(
+                        "/app/hook/deliveries?per_page=100", jwt=auth.jwt(), iterable_key=None
+                    )
+                ]
+            except (GitHubException, ConnectionError, aiohttp.ClientError) as exc:
+                print(
+                    f"flagbot redeliver: could not list the App's deliveries at {config.api_url}"
+                    f" ({exc}); check GITHUB_API_URL and the App's id and private key",
+                    file=sys.stderr,
                 )
-            ]
+                return 1
             now = gh.server_time()  # GitHub's clock, as the delivery times are
             assert now is not None, "GitHub sent no Date header"
             todo = to_redeliver(attempts, now - since)

@@ -19,7 +19,8 @@ sha and one-off actions by claims GitHub arbitrates.
 environment: GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH (every
 repository the App is installed on, or --repo), or GITHUB_TOKEN with --repo; GITHUB_API_URL;
 the channel variables named in .github/flagbot.yml.
-Exit status: 0 swept, 2 configuration error."""
+Exit status: 0 swept, 1 GitHub could not be read (the installations, or a repository),
+2 configuration error."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
     from dataclasses import replace
+
+    import aiohttp
+    from gidgethub import GitHubException
 
     from bot.service.app import Service
     from bot.service.config import ConfigError, ServiceConfig
@@ -67,6 +71,13 @@ def run(args: argparse.Namespace) -> int:
             else:
                 report = await service.sweep()
             await service.drain()
+        except (GitHubException, ConnectionError, aiohttp.ClientError) as exc:
+            print(
+                f"flagbot sweep: could not list the App's installations at {config.api_url} "
+                f"({exc}); check GITHUB_API_URL and the App's id and private key",
+                file=sys.stderr,
+            )
+            return 1
         finally:
             await service.stop()
         merged = sum(1 for o in service.outcomes if o.merge_status == 200)

@@ -15,7 +15,8 @@ One file per environment, valid against flagd's `flags.json` schema:
   Python provider 0.6): the share is right, the subjects are not flagbot's. Use the Unleash export
   where the same subjects matter.
 
-flagd has no regular expressions (`matches`), and its object flags hold JSON objects only.
+flagd has no regular expressions (`matches`), its object flags hold JSON objects only, and
+JSONLogic reads an attribute name with dots as a path into nested attributes.
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ def unsupported(flag: Flag) -> list[tuple[Path, str]]:
                     ("rules", i, "attribute"),
                     f"rule {rule.name!r}: flagd fills `{rule.attribute}` itself, so the "
                     "subject's attribute would not be tested; use another attribute name",
+                )
+            )
+        elif "." in rule.attribute:
+            problems.append(
+                (
+                    ("rules", i, "attribute"),
+                    f"rule {rule.name!r}: flagd reads `{rule.attribute}` as a path into nested "
+                    "attributes (JSONLogic's var), not as one attribute; use a name without dots",
                 )
             )
         if rule.operator == "matches":

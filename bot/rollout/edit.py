@@ -85,7 +85,10 @@ def pause_text(text: str, reason: str) -> str:
     out = text
     for key, value in (("paused", "true"), ("paused_reason", quoted)):
         out = _set_key(out, key, value)
-    data = yaml.load(out, Loader=_LOADER)
+    try:
+        data = yaml.load(out, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise EditError(f"the edited file is not valid YAML: {exc}") from exc
     rollout = data.get("rollout") if isinstance(data, dict) else None
     if not (
         isinstance(rollout, dict)
@@ -103,7 +106,12 @@ def _set_key(text: str, key: str, value: str) -> str:
     if not isinstance(rollout, yaml.MappingNode):
         raise EditError("rollout is not a mapping")
     node = _value(rollout, key)
-    if isinstance(node, yaml.ScalarNode) and node.end_mark.index > node.start_mark.index:
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        # A block scalar ends past its last line break: keep that break for the next key.
+        end = node.end_mark.index
+        end -= 2 if text[end - 2 : end] == "\r\n" else 1 if text[end - 1 : end] == "\n" else 0
+        s = _Splice(node.start_mark.index, end, value)
+    elif isinstance(node, yaml.ScalarNode) and node.end_mark.index > node.start_mark.index:
         s = _scalar(text, node, value)
     elif node is not None and node.end_mark.index > node.start_mark.index:
         s = _Splice(node.start_mark.index, node.end_mark.index, value)
@@ -126,9 +134,23 @@ def _set_key(text: str, key: str, value: str) -> str:
 
 def _after_block(text: str, block: yaml.MappingNode, newline: str) -> tuple[int, str]:
     """Where a new last entry of a block mapping goes, and the line break it needs first."""
-    end = _last_descendant(block).end_mark.index
+    end = _block_end(text, block)
     line_end = text.find("\n", end)
     return (len(text), newline) if line_end == -1 else (line_end + 1, "")
+
+
+def _block_end(text: str, block: yaml.MappingNode) -> int:
+    """Where the block's last line ends. A block scalar (`|`, `>`) ends past its own line
+    break, at the start of the next line: step back so the insertion goes before that line."""
+    last = _last_descendant(block)
+    end = last.end_mark.index
+    if (
+        isinstance(last, yaml.ScalarNode)
+        and last.style in ("|", ">")
+        and text[end - 1 : end] == "\n"
+    ):
+        return end - 1
+    return end
 
 
 def _scalar(text: str, node: yaml.Node, new: str) -> _Splice:
@@ -183,12 +205,7 @@ def _insertion(
         return _Splice(close, close, f"{sep}stage_started: {{percentage: {pct}, at: {at}}}")
     indent = " " * rollout.value[0][0].start_mark.column
     step = " " * max(2, rollout.value[0][0].start_mark.column - root.value[0][0].start_mark.column)
-    end = _last_descendant(rollout).end_mark.index
-    line_end = text.find("\n", end)
-    if line_end == -1:
-        prefix, at_index = newline, len(text)
-    else:
-        prefix, at_index = "", line_end + 1
+    at_index, prefix = _after_block(text, rollout, newline)
     block = (
         f"{prefix}{indent}stage_started:{newline}"
         f"{indent}{step}percentage: {pct}{newline}"
@@ -198,7 +215,10 @@ def _insertion(
 
 
 def _check(text: str, pct: float, started_at: datetime) -> None:
-    data = yaml.load(text, Loader=_LOADER)
+    try:
+        data = yaml.load(text, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise EditError(f"the edited file is not valid YAML: {exc}") from exc
     rollout = data.get("rollout") if isinstance(data, dict) else None
     started = rollout.get("stage_started") if isinstance(rollout, dict) else None
     at = started.get("at") if isinstance(started, dict) else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -37,7 +37,7 @@ def has_full_history(root: Path) -> bool:
 
 
 def last_changes(root: Path, paths: Iterable[str]) -> dict[str, datetime]:
-    """Committer date of the newest commit touching each path (paths relative to `root`).
+    """Committer date (UTC) of the newest commit touching each path (paths relative to `root`).
 
     One `git log` over all of them; a path git does not know is left out. Uncommitted edits
     are not in the history, so they are not dated either.
@@ -48,6 +48,7 @@ def last_changes(root: Path, paths: Iterable[str]) -> dict[str, datetime]:
     out = _git(
         root,
         "log",
+        "--first-parent",  # a pull request merged with a merge commit: the merge dates it
         "--format=@%cI",
         "--name-only",
         "--no-renames",
@@ -59,7 +60,7 @@ def last_changes(root: Path, paths: Iterable[str]) -> dict[str, datetime]:
     when: datetime | None = None
     for line in (out or "").splitlines():
         if line.startswith("@"):
-            when = datetime.fromisoformat(line[1:])
+            when = datetime.fromisoformat(line[1:]).astimezone(UTC)  # %cI: the committer's zone
         elif line and when is not None and line in wanted and line not in found:
             found[line] = when
             if len(found) == len(wanted):

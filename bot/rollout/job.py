@@ -24,11 +24,12 @@ from datetime import datetime
 from typing import Literal
 
 from bot.diagnostics import Diagnostic, has_errors
+from bot.flags.guard import CheckGuard
 from bot.flags.model import Flag
 from bot.flags.repository import load_with_policy
 from bot.notify.channels import Delivery, notify_all
 from bot.notify.notice import Notice, guard_tripped, rollout_complete
-from bot.policy.model import Channel
+from bot.policy.model import Channel, Policy
 from bot.rollout.checkout import Checkout, blob_sha
 from bot.rollout.decide import Action, GuardReport, Hold, Pause, decide, in_progress
 from bot.rollout.edit import EditError, bump_text, pause_text
@@ -42,7 +43,7 @@ from bot.rollout.remote import (
     RemoteRepo,
     Tree,
 )
-from bot.rollout.schedule import Bump, needs_start_time
+from bot.rollout.schedule import Bump, due_by_record, needs_start_time, recorded_start
 from bot.rollout.verdict import RunState, StatusState
 
 JOB_TRAILER = "Flagbot-Job"
@@ -178,11 +179,13 @@ class _Commit:
         options: JobOptions,
         prober: Prober,
         log: Callable[[str], None],
+        moved: Callable[[str], None] = lambda head: None,
     ) -> None:
         self.remote = remote
         self.options = options
         self.prober = prober
         self.log = log
+        self.moved = moved  # the branch has a new head: check guards must read that one
         self.policy = checkout.policy
         self.default_environment = checkout.default_environment
         self.texts = dict(checkout.texts)
@@ -193,10 +196,11 @@ class _Commit:
     def run(self, actions: list[Action], head: str) -> tuple[list[Result], str | None]:
         """The results, and the sha of the run's commit if it landed."""
         why = ""
+        recheck = False
         for _ in range(self.options.max_attempts):
             try:
                 tree = self.remote.tree(head)
-                actions = self._refresh(actions, tree)
+                actions = self._refresh(actions, tree, recheck)
             except RemoteError as exc:
                 return self.done + [self._result(a, "failed", str(exc)) for a in actions], None
             writes: dict[str, bytes] = {}
@@ -238,6 +242,9 @@ class _Commit:
                     return self.done + [
                         self._result(a, "failed", detail + WRITE_HINT) for a in actions
                     ], None
+                if head != parent:
+                    self.moved(head)
+                    recheck = True
                 continue
             except RemoteError as exc:
                 return self.done + [self._result(a, "failed", str(exc)) for a in actions], None
@@ -255,13 +262,15 @@ class _Commit:
     def _result(self, action: Action, outcome: Outcome, detail: str = "", **kw: object) -> Result:
         return Result(action.path, self.flags[action.path], action, outcome, detail, **kw)  # type: ignore[arg-type]
 
-    def _refresh(self, actions: list[Action], tree: Tree) -> list[Action]:
-        """Decide again for every flag whose file on the head is not what was decided on."""
+    def _refresh(self, actions: list[Action], tree: Tree, recheck: bool) -> list[Action]:
+        """Decide again for every flag whose file on the head is not what was decided on, and
+        (`recheck`: the branch moved) for every flag whose guard reads the head's checks."""
         kept: list[Action] = []
         for action in actions:
             path = action.path
             on_head = tree.files.get(path)
-            if on_head is not None and on_head[1] == blob_sha(self.texts[path]):
+            same = on_head is not None and on_head[1] == blob_sha(self.texts[path])
+            if same and not (recheck and _reads_checks(self.flags[path])):
                 kept.append(action)
                 continue
             if on_head is None:
@@ -273,7 +282,7 @@ class _Commit:
                 why = f"it is no regular file on the branch (mode {on_head[0]}); left alone"
                 self.done.append(self._result(action, "failed", why))
                 continue
-            data = self.remote.blob(on_head[1])
+            data = self.texts[path] if same else self.remote.blob(on_head[1])
             again = self._decide_again(action, path, data)
             if again is not None:
                 kept.append(again)
@@ -295,6 +304,9 @@ class _Commit:
             last = self.remote.last_change(path)
             if last is not None:
                 started[path] = last.committed_at
+        restarted = person_restart(self.remote, flag, self.policy, self.options.now)
+        if restarted is not None:
+            started[path] = restarted
         reports = guard_reports([flag], self.prober)
         self.guards.update(reports)
         found = decide([flag], started, reports, self.options.now)
@@ -308,6 +320,38 @@ class _Commit:
             )
             return None
         return found[0]
+
+
+def person_restart(
+    remote: RemoteRepo, flag: Flag, policy: Policy, now: datetime
+) -> datetime | None:
+    """For a flag whose stage record says a bump is due: when a person's change to its
+    percentage landed after that record (a revert of the job's bump brings the old record
+    back), else None. Changes that leave the percentage alone (a reworded description, a
+    resume) do not restart the clock."""
+    recorded = recorded_start(flag)
+    if recorded is None or not due_by_record(flag, now):
+        return None
+    for sha, parent in remote.changes_since(flag.path, recorded):
+        after = remote.text_at(sha, flag.path)
+        before = remote.text_at(parent, flag.path) if parent else None
+        if _percentage(after, flag.path, policy) != _percentage(before, flag.path, policy):
+            last = remote.last_change(flag.path)
+            return last.committed_at if last is not None else now
+    return None
+
+
+def _percentage(data: bytes | None, path: str, policy: Policy) -> float | None:
+    if data is None:
+        return None
+    flag, _ = load_with_policy(data, path, policy)
+    return flag.rollout.percentage if flag is not None and flag.rollout is not None else None
+
+
+def _reads_checks(flag: Flag) -> bool:
+    """A guard of the flag reads check runs or statuses of the branch's head."""
+    r = flag.rollout
+    return r is not None and any(isinstance(c, CheckGuard) for c in r.guard.checks)
 
 
 def run_job(
@@ -336,6 +380,11 @@ def run_job(
     try:
         if asking and start_times is not None:
             started = start_times(asking)
+        if remote is not None:
+            for flag in checkout.planned:
+                restarted = person_restart(remote, flag, checkout.policy, options.now)
+                if restarted is not None:
+                    started[flag.path] = restarted
     except RemoteError as exc:
         report.problems.append(f"could not learn when flags last changed: {exc}")
         return report
@@ -353,13 +402,17 @@ def run_job(
                 f"{path}: no stage record and no commit dates it; cannot tell when its stage "
                 "began, so it does not move"
             )
-    heads: list[str] = []  # the branch head, read once when first needed
+    heads: list[str] = []  # the branch head, read once when first needed (then where it moved)
 
     def head_checks(names: Sequence[str]) -> tuple[list[RunState], list[StatusState]]:
         assert remote is not None
         if not heads:
             heads.append(remote.head())
-        return remote.head_checks(heads[0], names)
+        return remote.head_checks(heads[-1], names)
+
+    def moved(head: str) -> None:
+        heads[:] = [head]
+        prober.forget_checks()
 
     prober = Prober(options.env, head_checks if remote is not None else None, options.guard_timeout)
     report.guards = guard_reports(report.tracked, prober)
@@ -392,7 +445,7 @@ def run_job(
             )
     elif writes:
         assert remote is not None
-        committer = _Commit(checkout, remote, options, prober, log)
+        committer = _Commit(checkout, remote, options, prober, log, moved)
         try:
             head = heads[0] if heads else remote.head()
         except RemoteError as exc:

@@ -107,6 +107,10 @@ class Prober:
         self.asked_checks: set[str] = set()
         self.checks_error: str | None = None
 
+    def forget_checks(self) -> None:
+        """The branch moved: check guards ask about its new head from now on."""
+        self.checks, self.asked_checks, self.checks_error = None, set(), None
+
     def evaluate(self, checks_of: Iterable[Sequence[Check]]) -> list[list[Outcome]]:
         """The outcomes of each sequence of checks, in order."""
         lists = [list(cs) for cs in checks_of]

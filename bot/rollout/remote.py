@@ -1,7 +1,11 @@
 """The rollout job's GitHub adapter (PyGithub): the calls it makes, and their failures.
 
 - `last_change(path)`: the newest commit on the branch touching the file (`GET commits?path=`),
-  i.e. when a person's change to it was merged; the only history a shallow checkout lacks.
+  dated when it reached the branch (`GET compare`: a merge commit's date when a pull request
+  was merged with one), i.e. when a person's change to it was merged; the only history a
+  shallow checkout lacks.
+- `changes_since(path, t)`, `text_at(ref, path)`: the commits touching a file since its stage
+  record and the file at a commit, to tell whether a person changed its percentage since.
 - `head()`, `tree(commit)`, `blob(sha)`: the branch head, what its files are (one recursive
   tree read), and one file's bytes (after a conflict).
 - `commit_files(...)`: the run's one commit through the git data API: one tree on the head's
@@ -212,20 +216,86 @@ class RemoteRepo:
         return self._branch
 
     def last_change(self, path: str) -> Change | None:
-        """The newest commit on the branch that touched `path`, or None if none did."""
+        """The newest commit on the branch that touched `path`, or None if none did; dated
+        when it reached the branch (a pull request merged with a merge commit: the merge)."""
         try:
             newest = next(iter(self._repo.get_commits(sha=self.branch, path=path)), None)
             if newest is None:
                 return None
             commit = newest.commit
+            landed = self._landed_at(newest.sha)
             return Change(
                 newest.sha,
                 commit.message,
-                commit.committer.date.astimezone(UTC),
+                landed or commit.committer.date.astimezone(UTC),
                 newest.html_url,
             )
         except (GithubException, *_TRANSPORT) as exc:
             raise RemoteError(f"listing commits of {path}: {_describe(exc)}") from exc
+
+    def changes_since(self, path: str, since: datetime) -> list[tuple[str, str | None]]:
+        """(commit, its first parent) of each commit on the branch touching `path` committed
+        after `since`, newest first (one read each: PyGithub pages one commit at a time)."""
+        found: list[tuple[str, str | None]] = []
+        try:
+            for c in self._repo.get_commits(sha=self.branch, path=path):
+                if c.commit.committer.date.astimezone(UTC) <= since:
+                    break
+                found.append((c.sha, c.parents[0].sha if c.parents else None))
+        except (GithubException, *_TRANSPORT) as exc:
+            raise RemoteError(f"listing commits of {path}: {_describe(exc)}") from exc
+        return found
+
+    def text_at(self, ref: str, path: str) -> bytes | None:
+        """The file's bytes at `ref`, None when it is not there."""
+        try:
+            found = self._repo.get_contents(path, ref=ref)
+        except GithubException as exc:
+            if exc.status == 404:
+                return None
+            raise RemoteError(f"reading {path} at {ref[:7]}: {_describe(exc)}") from exc
+        except _TRANSPORT as exc:
+            raise RemoteError(f"reading {path} at {ref[:7]}: {_describe(exc)}") from exc
+        return None if isinstance(found, list) else found.decoded_content
+
+    def _landed_at(self, sha: str) -> datetime | None:
+        """The committer date of the oldest commit on the branch's first-parent line that
+        contains `sha`, when that is not `sha` itself (GitHub's path history shows a pull
+        request's own commit, not the merge commit that put it on the branch). None when
+        `sha` is on that line, or the comparison is too long to tell (`sha`'s date then)."""
+        data = self._repo.compare(sha, self.branch).raw_data
+        commits = data.get("commits") or []
+        if not commits or data.get("total_commits") != len(commits):
+            return None
+        parents = {c["sha"]: [p["sha"] for p in c.get("parents") or ()] for c in commits}
+        inner = {p for ps in parents.values() for p in ps}
+        tips = [c for c in parents if c not in inner]
+        if len(tips) != 1:
+            return None
+        reaches: dict[str, bool] = {}
+
+        def contains(at: str) -> bool:
+            todo = [at]
+            while todo:  # iterative: a long line must not hit the recursion limit
+                x = todo[-1]
+                if x in reaches:
+                    todo.pop()
+                    continue
+                unknown = [p for p in parents[x] if p in parents and p not in reaches]
+                if unknown:
+                    todo += unknown
+                    continue
+                reaches[x] = any(p == sha or reaches.get(p, False) for p in parents[x])
+                todo.pop()
+            return reaches[at]
+
+        at, oldest = tips[0], None
+        while at in parents and contains(at):
+            oldest, at = at, (parents[at] or [""])[0]
+        if oldest is None or at == sha:
+            return None
+        date = next(c for c in commits if c["sha"] == oldest)["commit"]["committer"]["date"]
+        return datetime.fromisoformat(date).astimezone(UTC)
 
     def write(
         self,

@@ -4,7 +4,8 @@ A stage lasts at least `every` from when it took effect on the default branch: t
 the job wrote (recorded in the file as `rollout.stage_started`), or the merge of the pull request
 that set the percentage. When the file's percentage differs from what the job recorded, a person
 changed it (a rollback, say) and the clock restarts from that merge, which only GitHub knows:
-`needs_start_time` says for which flags the shell must ask. A late job bumps one stage, never
+`needs_start_time` says for which flags the shell must ask (and `due_by_record` for which it
+confirms a record, which a revert can bring back). A late job bumps one stage, never
 skips; paused, disabled, inactive and archived flags do not move.
 """
 
@@ -84,6 +85,20 @@ def needs_start_time(flag: Flag) -> bool:
     return _movable(flag) is None and not _complete(flag) and recorded_start(flag) is None
 
 
+def due_by_record(flag: Flag, now: datetime) -> bool:
+    """The job's record says a bump is due. The shell asks the file's history first: a person
+    may have changed it since (a revert of the job's bump restores the old record, and is a
+    rollback all the same), and then the clock restarts from that change."""
+    r, start = flag.rollout, recorded_start(flag)
+    return (
+        r is not None
+        and start is not None
+        and _movable(flag) is None
+        and not _complete(flag)
+        and now >= start + r.every
+    )
+
+
 def _complete(flag: Flag) -> bool:
     r = flag.rollout
     assert r is not None
@@ -109,7 +124,8 @@ def status(flag: Flag, started_at: datetime | None, now: datetime) -> PlanStatus
     assert r is not None and r.stages, "status() is for flags with a staged plan"
     stages = r.stages
     index = _index(stages, r.percentage)
-    started_at = recorded_start(flag) or started_at
+    # The later of the job's record and the file's last change on the branch, when both known.
+    started_at = max(filter(None, (recorded_start(flag), started_at)), default=None)
     if _complete(flag):
         return PlanStatus(flag, "complete", r.percentage, index, started_at, None, None, started_at)
     nxt = next(p for p in stages if p > r.percentage)

@@ -119,10 +119,11 @@ class WorkQueue:
                 return
             seen.decided(outcome)
         self._tell(k, outcome)
-        self._failures.pop(k, None)
         self.outcomes.append(outcome)
-        if outcome.retry:
-            self.queue.submit(k)
+        if outcome.retry:  # the head or base kept moving under it: again, on the schedule
+            self._retry_later(k, MovedUnder("the head or base kept moving during the reconcile"))
+        else:
+            self._failures.pop(k, None)
 
     def _tell(self, key: Key, outcome: Outcome | None) -> None:
         for listener in self.listeners:
@@ -161,6 +162,10 @@ class WorkQueue:
             self._retries[key] = asyncio.create_task(later())
 
 
+class MovedUnder(Exception):
+    """A reconcile ran out of rounds: each one's merge found the head or base moved."""
+
+
 def _short(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__
@@ -169,4 +174,6 @@ def _short(exc: Exception) -> str:
 def _is_bug(exc: Exception) -> bool:
     """GitHub's errors and lost connections are GitHub's; anything else is worth a
     traceback."""
-    return not isinstance(exc, GitHubException | ConnectionError | OSError | TimeoutError)
+    return not isinstance(
+        exc, GitHubException | ConnectionError | OSError | TimeoutError | MovedUnder
+    )

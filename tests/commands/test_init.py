@@ -137,3 +137,23 @@ def test_rendering_refuses_unknown_placeholders():
         render("<<nope>>", {})
     for content in repository_files(Options()).values():
         assert "<<" not in content
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--org", "my org"], "--org 'my org'"),
+        (["--org=-acme"], "--org '-acme'"),
+        (["--ref", "v1: beta"], "--ref 'v1: beta'"),
+        (["--flagbot-repo", "flagbot"], "--flagbot-repo 'flagbot'"),
+    ],
+)
+def test_names_that_would_break_the_written_files_are_usage_errors(tmp_path, capsys, args, said):
+    """An organisation, release or repository name the files cannot hold (CODEOWNERS owners,
+    YAML `uses:` lines) is refused before anything is written, not written broken."""
+    target = tmp_path / "repo"
+    base = ["init", str(target), "--org", "acme", "--ref", SHA]
+    assert main([*base, *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flagbot init: ") and said in err
+    assert not target.exists()

@@ -113,6 +113,22 @@ def test_bad_now_is_a_usage_error(tmp_path, capsys, now, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FLAGBOT_RETRIES", "three", "FLAGBOT_RETRIES='three' is not a number"),
+        ("GITHUB_API_URL", "api.github.com", "is not an http(s) URL"),
+    ],
+)
+def test_bad_github_settings_are_a_usage_error(tmp_path, capsys, monkeypatch, name, value, message):
+    """Asking GitHub for a start time: a setting that cannot work is one line, not a traceback."""
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/flags")
+    monkeypatch.setenv(name, value)
+    assert main(["plan", "--repo-dir", str(repo(tmp_path, history=False))]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_outside_a_repository_is_a_usage_error(tmp_path, capsys):
     assert main(["plan", "--repo-dir", str(tmp_path)]) == 2
     assert "no flags/ folder" in capsys.readouterr().err
@@ -143,3 +159,20 @@ def test_json_shows_the_guard_and_why_a_flag_was_paused(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "http $H 200; check 'smoke' → rollback" in out
     assert "flags/new_checkout_flow.yaml paused: guard http $H: HTTP 404, needs HTTP 200" in out
+
+
+def test_times_from_a_commit_in_another_time_zone_are_shown_in_utc(tmp_path, capsys):
+    """A merge committed at 10:30+02:00 (08:30 UTC): plan prints UTC, as its columns say."""
+    from datetime import timezone
+
+    cest = timezone(timedelta(hours=2))
+    commit_files(tmp_path, {"flags/staging/beta.yaml": MERGED}, (T0 - HOUR / 2).astimezone(cest))
+    rows = plan_json(capsys, tmp_path, "2026-11-27T09:15:00Z")
+    beta = rows["beta"]
+    assert (beta["started_at"], beta["next_due"]) == (
+        "2026-11-27T08:30:00Z",
+        "2026-11-27T09:00:00Z",
+    )
+    assert main(["plan", "--repo-dir", str(tmp_path), "--now", "2026-11-27T09:15:00Z"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("staging/beta"))
+    assert "2026-11-27 08:30 (merge)" in line and "2026-11-27 09:00" in line

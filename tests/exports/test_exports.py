@@ -151,6 +151,24 @@ def test_export_command_writes_one_file_per_environment(tmp_path):
     assert list(staging["flags"]) == ["search_ranking_v2"]
 
 
+def test_export_command_refuses_an_environment_without_flags(tmp_path):
+    """A misspelt --env must not publish an empty file (applications would lose every flag);
+    the service answers 404 for the same name."""
+    out = tmp_path / "out"
+    done = run_cli(["export", "--format", "flagd", "--env", "prodution", "--out", str(out)], ROOT)
+    assert done.returncode == 2
+    assert "prodution" in done.stderr and "production, staging" in done.stderr
+    assert not out.exists()
+
+
+def test_export_command_names_an_out_folder_it_cannot_write(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder\n")
+    done = run_cli(["export", "--format", "flagd", "--out", str(tmp_path / "taken")], ROOT)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("flagbot export: ") and "taken" in done.stderr
+
+
 def test_export_command_writes_nothing_when_a_target_cannot_express_a_flag(tmp_path):
     (tmp_path / "flags").mkdir()
     (tmp_path / "flags" / "beta.yaml").write_bytes(REGEX_FLAG)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.exports import encode, export
+from bot.exports import encode, export, flagd
 from bot.exports.flagset import FlagSet
 from bot.flags.evaluate import bucket, evaluate
 from tests.exports.corpus import contexts, corpus_flagset
@@ -112,3 +112,49 @@ def test_unleash_is_exact_for_fractional_percentages_too(percentage, tmp_path):
     with unleash_reading(document, tmp_path) as sdk:
         got = [sdk.client.is_enabled("new_checkout_flow", {"userId": k}) for k in keys]
     assert got == [evaluate(flag, k).value for k in keys]
+
+
+DOTTED = b"""\
+name: Staff preview
+default: false
+value: true
+rules:
+  - name: staff
+    attribute: user.email
+    operator: ends_with
+    values: ["@acme.example"]
+    serve: true
+rollout:
+  percentage: 0
+"""
+
+
+def test_flagd_refuses_a_dotted_attribute_it_would_read_as_a_path(tmp_path):
+    """JSONLogic's `var` splits `user.email` into a path: flagd looks for {"user": {"email"}}
+    and never sees the attribute flagbot and Unleash test, so a staff member would be left
+    out. The flagd export refuses the rule at its line; Unleash reads the name as it is."""
+    flagset = FlagSet.from_snapshot({"flags/staff_preview.yaml": DOTTED})
+    flag = flagset.flags[0]
+    staff = {"user.email": "bo@acme.example"}
+    assert evaluate(flag, "u-1", staff).value is True
+    # What the export used to write: flagd reads the nested path, not the attribute.
+    document = {
+        "flags": {"staff_preview": flagd.flag_definition(flag)},
+        "$schema": flagd.SCHEMA,
+    }
+    with flagd_reading(write(tmp_path, document)) as reader:
+        assert reader.value("boolean", "staff_preview", "u-1", staff) is False
+        nested = {"user": {"email": "bo@acme.example"}}
+        assert reader.value("boolean", "staff_preview", "u-1", nested) is True
+    result = export(flagset, "flagd", ENV)
+    assert result.document is None
+    (problem,) = result.problems
+    assert (problem.path, problem.line, problem.code) == (
+        "flags/staff_preview.yaml",
+        6,
+        "export-flagd",
+    )
+    assert "user.email" in problem.message
+    unleash_doc = export(flagset, "unleash", ENV).document
+    with unleash_reading(unleash_doc, tmp_path) as sdk:
+        assert sdk.value("boolean", "staff_preview", "u-1", staff) is True

@@ -185,3 +185,62 @@ def test_pause_in_a_flow_mapping():
         out
         == 'name: X\nrollout: {percentage: 5, stages: [5, 25], paused: true, paused_reason: "r"}\n'
     )
+
+
+# A long PromQL query is naturally written as a folded block scalar; when the guard is the last
+# thing in the rollout block, the scalar's end mark lies at the start of the line after it.
+BLOCK_SCALAR_LAST = """\
+name: New checkout flow
+default: false
+value: true
+rollout:
+  percentage: 5
+  stages: [5, 25, 50, 75, 100]
+  guard:
+    checks:
+      - prometheus:
+          url_env: FLAGBOT_PROMETHEUS_URL
+          max: 0.02
+          query: >-
+            sum(rate(http_requests_total{code=~"5.."}[15m]))
+            / sum(rate(http_requests_total[15m]))
+tags: [checkout]
+"""
+
+
+def test_bump_after_a_block_scalar_ending_the_rollout_keeps_the_file_whole():
+    out = bump_text(BLOCK_SCALAR_LAST, 25, AT)
+    before, after = yaml.safe_load(BLOCK_SCALAR_LAST), yaml.safe_load(out)
+    assert after["rollout"]["stage_started"] == {"percentage": 25, "at": AT}
+    assert after["tags"] == ["checkout"]
+    query = before["rollout"]["guard"]["checks"][0]["prometheus"]["query"]
+    assert after["rollout"]["guard"]["checks"][0]["prometheus"]["query"] == query
+    assert out.endswith("tags: [checkout]\n")
+
+
+def test_pause_after_a_block_scalar_ending_the_rollout_keeps_the_file_whole():
+    from bot.rollout.edit import pause_text
+
+    out = pause_text(BLOCK_SCALAR_LAST, "guard failed")
+    data = yaml.safe_load(out)
+    assert (data["rollout"]["paused"], data["rollout"]["paused_reason"]) == (True, "guard failed")
+    assert data["tags"] == ["checkout"]
+    assert out.endswith("tags: [checkout]\n")
+
+
+def test_pause_replaces_a_block_scalar_reason_a_person_left_behind():
+    """Paused by hand with a multi-line reason, resumed with `paused: false` and the reason
+    kept: when a guard fails the job must still be able to pause (or roll back) the flag."""
+    from bot.rollout.edit import pause_text
+
+    text = (
+        "name: X\nrollout:\n  percentage: 25\n  stages: [5, 25, 50]\n  paused: false\n"
+        "  paused_reason: |\n    Paused by hand while we looked\n    at the dashboards.\n"
+        "  every: 60m\ntags: [a]\n"
+    )
+    for newline in ("\n", "\r\n"):
+        out = pause_text(text.replace("\n", newline), "guard x")
+        data = yaml.safe_load(out)
+        assert data["rollout"]["paused_reason"] == "guard x" and data["rollout"]["paused"] is True
+        assert data["rollout"]["every"] == "60m" and data["tags"] == ["a"]
+        assert f'  paused_reason: "guard x"{newline}  every: 60m{newline}' in out

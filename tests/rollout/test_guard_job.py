@@ -255,3 +255,24 @@ def test_guards_default_from_flagbot_yml(tmp_path):
         check_run(h, "completed", "success")
         [result] = h.run(T0 + HOUR).results
         assert result.outcome == "bumped"
+
+
+def test_a_merge_landing_before_the_bump_holds_until_its_check_has_run(checked):
+    """The check guard passed on the head the job read; then a merge became the head (no check
+    run on it yet) and the bump's first write was refused. The bump is written on that merge,
+    so it is the merge's check that counts: hold (README: every commit is a new head)."""
+    h = checked
+    check_run(h, "completed", "success")
+    now = T0 + HOUR
+    merged = h.emulator.faults.before_call(
+        "PATCH /repos/{owner}/{repo}/git/refs/{ref}",
+        lambda: h.push({"flags/banner.yaml": "name: Banner\n"}, now, "Add a banner (#7)"),
+    )
+    start = h.head()
+    report = h.run(now)
+    assert merged.done
+    [result] = report.results
+    assert result.outcome == "held", (result.outcome, result.detail)
+    assert "guard check 'synthetics / checkout': missing, needs success" in result.detail
+    [person] = h.commits_since(start)
+    assert person.title == "Add a banner (#7)" and rollout_of(h)["percentage"] == 25

@@ -14,7 +14,7 @@ import yaml
 from tests.rollout.guarding import POLICY_WITH_CHANNEL, Recorder, guarded_flow
 from tests.rollout.harness import harness
 from tests.rollout.promserver import BINARY, SKIP_REASON, free_port, prometheus
-from tests.rollout.test_job_github import FLOW_PATH
+from tests.rollout.test_job_github import FLOW_PATH, flow_at
 
 needs_prometheus = pytest.mark.skipif(BINARY is None, reason=SKIP_REASON)
 
@@ -130,3 +130,37 @@ def test_a_query_prometheus_rejects_holds(metrics, tmp_path):
     with harness(files, tmp_path, clock=T0) as h:
         [result] = h.run(T0 + HOUR, env={"FLAGBOT_PROMETHEUS_URL": prom.url}).results
         assert result.outcome == "held" and "HTTP 400" in result.detail
+
+
+FOLDED_GUARD = """\
+guard:
+  checks:
+    - prometheus:
+        url_env: FLAGBOT_PROMETHEUS_URL
+        max: 0.02
+        query: >-
+          max(checkout_error_ratio)
+"""
+
+
+@needs_prometheus
+@pytest.mark.parametrize(("ratio", "outcome"), [(0.01, "bumped"), (0.07, "paused")])
+def test_a_folded_query_ending_the_rollout_block_is_bumped_or_paused(
+    metrics, tmp_path, ratio, outcome
+):
+    """A long query written as a block scalar, last in the rollout block with a key after it,
+    and no stage record yet (the percentage came from a merge): the edit lands in the block."""
+    _, prom = metrics
+    tags = "tags: [checkout, payments, web]\n"
+    text = flow_at(5, None).replace(tags, "")
+    text += "".join(f"  {line}\n" for line in FOLDED_GUARD.splitlines()) + tags
+    files = {FLOW_PATH: text, ".github/flagbot.yml": POLICY_WITH_CHANNEL}
+    with harness(files, tmp_path, clock=T0) as h:
+        set_ratio(metrics, ratio)
+        [result] = h.run(T0 + HOUR, env={"FLAGBOT_PROMETHEUS_URL": prom.url}).results
+        assert result.outcome == outcome, result.detail
+        r = rollout_of(h)
+        assert r["guard"]["checks"][0]["prometheus"]["query"] == "max(checkout_error_ratio)"
+        assert r["percentage"] == (25 if outcome == "bumped" else 5)
+        assert r.get("paused", False) is (outcome == "paused")
+        assert yaml.safe_load(h.file(FLOW_PATH))["tags"] == ["checkout", "payments", "web"]

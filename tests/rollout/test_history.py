@@ -42,3 +42,15 @@ def test_shallow_clone_is_not_history(tmp_path):
     )
     assert git(clone, "rev-parse", "--is-shallow-repository").strip() == "true"
     assert not has_full_history(clone)
+
+
+def test_a_change_merged_with_a_merge_commit_is_dated_by_the_merge(tmp_path):
+    """`flagbot plan` in a full clone: the pull request's commit was written at 10:00, the
+    merge commit put it on main at 13:00; the stage began at 13:00."""
+    commit_files(tmp_path, {"flags/a.yaml": "name: A\n"}, T0)
+    git(tmp_path, "checkout", "-q", "-b", "pr")
+    commit_files(tmp_path, {"flags/a.yaml": "name: A2\n"}, T0 + timedelta(hours=1))
+    git(tmp_path, "checkout", "-q", "main")
+    merged = T0 + timedelta(hours=4)
+    git(tmp_path, "merge", "-q", "--no-ff", "-m", "Merge pull request #5", "pr", at=merged)
+    assert last_changes(tmp_path, ["flags/a.yaml"]) == {"flags/a.yaml": merged}

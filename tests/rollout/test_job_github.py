@@ -32,6 +32,7 @@ POST_TREE = "POST /repos/{owner}/{repo}/git/trees"
 GET_BLOB = "GET /repos/{owner}/{repo}/git/blobs/{file_sha}"
 GET_REF = "GET /repos/{owner}/{repo}/git/ref/{ref}"
 LIST_COMMITS = "GET /repos/{owner}/{repo}/commits"
+COMPARE = "GET /repos/{owner}/{repo}/compare/{basehead}"
 STAGE_NAMES = {25: "early", 50: "half", 75: "majority", 100: "full"}
 
 
@@ -192,16 +193,14 @@ def test_nothing_due_makes_no_write_and_a_handful_of_reads(tmp_path):
         h.emulator.calls.reset()
         report = h.run(T0 + 30 * MINUTE)
         assert report.ok and report.results == []
-        assert h.emulator.calls.stats() == {
-            LIST_COMMITS: {
-                "calls": 1, "charged": 1, "not_modified": 0, "faults": 0, "statuses": {"200": 1},
-            }
-        }  # fmt: skip
-        [call] = h.emulator.calls.calls()
+        one = {"calls": 1, "charged": 1, "not_modified": 0, "faults": 0, "statuses": {"200": 1}}
+        # The newest commit touching the file, and whether a merge commit put it on the branch.
+        assert h.emulator.calls.stats() == {LIST_COMMITS: one, COMPARE: one}
+        call = h.emulator.calls.calls()[0]
         assert call.query == {"sha": "main", "path": "flags/staging/beta.yaml", "per_page": "1"}
         h.emulator.calls.reset()
         h.run(T0 + 30 * MINUTE, branch=None)  # no GITHUB_REF_NAME: ask for the default branch
-        assert h.emulator.calls.count("GET") == 2 and h.emulator.calls.count("PATCH") == 0
+        assert h.emulator.calls.count("GET") == 3 and h.emulator.calls.count("PATCH") == 0
 
 
 def test_two_processes_started_together_bump_once(github):
@@ -482,3 +481,62 @@ def test_a_commit_that_landed_unseen_with_a_merge_on_top_counts_once(tmp_path):
         assert result.commit_sha == mine.sha and person.title == "Add other (#7)"
         assert h.emulator.calls.count("GET", "/repos/{owner}/{repo}/compare/{basehead}") == 1
         assert h.file(FLOW_PATH) == flow_at(50, now).encode()
+
+
+def test_a_pull_request_merged_with_a_merge_commit_starts_its_stage_at_the_merge(tmp_path):
+    """merge_method: merge. The newest commit touching the file is the pull request's own,
+    written hours before the merge; the stage took effect when the merge commit put it on the
+    branch, so the clock starts there (SPEC: the merge of the pull request that set it)."""
+    opened, merged = T0, T0 + 3 * HOUR
+    with harness(
+        {FLOW_PATH: flow_at(5, None), ".github/flagbot.yml": POLICY}, tmp_path, clock=T0 - HOUR
+    ) as h:
+
+        def call(method: str, path: str, body: dict) -> dict:
+            result = h.emulator.request(method, f"/repos/{REPO}{path}", json_body=body, login="dev")
+            assert result.status < 300, result
+            return result.body
+
+        def who(at: datetime) -> dict:
+            return {"name": "Dev", "email": "dev@example.com", "date": iso(at)}
+
+        base = h.head()
+        base_tree = h.emulator.repo(REPO).git.store.commit(base).tree
+        change = {"path": FLOW_PATH, "mode": "100644", "type": "blob", "content": flow_at(25, None)}
+        tree = call("POST", "/git/trees", {"base_tree": base_tree, "tree": [change]})["sha"]
+        pr_commit = call(
+            "POST",
+            "/git/commits",
+            {"message": "Go to 25 %", "tree": tree, "parents": [base],
+             "author": who(opened), "committer": who(opened)},
+        )  # fmt: skip
+        merge = call(
+            "POST",
+            "/git/commits",
+            {"message": "Merge pull request #5", "tree": tree,
+             "parents": [base, pr_commit["sha"]], "author": who(merged), "committer": who(merged)},
+        )  # fmt: skip
+        call("PATCH", "/git/refs/heads/main", {"sha": merge["sha"]})
+        start = h.head()
+        report = h.run(merged + 15 * MINUTE)  # 4h15 after the pull request's commit
+        assert report.results == [] and h.commits_since(start) == []
+        [result] = h.run(merged + HOUR).results  # one `every` after the merge
+        assert result.outcome == "bumped" and result.bump.to_percentage == 50
+
+
+def test_a_reverted_bump_restarts_the_clock_from_the_revert(tmp_path):
+    """Reverting the job's bump (git revert, merged by pull request) restores the file bytes of
+    the stage before, stage record included. It is a person's rollback all the same: the clock
+    restarts from its merge (SPEC §7), not from the restored record's time."""
+    files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
+    with harness(files, tmp_path, clock=T0) as h:
+        [bumped] = h.run(T0 + HOUR).results
+        assert bumped.outcome == "bumped" and bumped.bump.to_percentage == 50
+        reverted_at = T0 + HOUR + 20 * MINUTE
+        h.push({FLOW_PATH: flow_at(25, T0)}, reverted_at, 'Revert "rollout: 25% → 50%" (#9)')
+        start = h.head()
+        assert h.run(T0 + HOUR + 30 * MINUTE).results == []
+        assert h.run(reverted_at + HOUR - MINUTE).results == []
+        assert h.commits_since(start) == []
+        [again] = h.run(reverted_at + HOUR).results
+        assert again.outcome == "bumped" and again.bump.to_percentage == 50

@@ -62,3 +62,34 @@ async def test_a_success_after_failures_resets_the_count():
     finally:
         await work.stop()
     assert [o.number for o in work.outcomes] == [7]
+
+
+async def test_a_head_that_keeps_moving_is_tried_again_on_the_schedule_not_in_a_loop(caplog):
+    """A reconcile that ran out of rounds (the head or base moved under each of them) is
+    tried again after a backoff, and left to the sweep like a failure: never in a hot loop
+    that spends the rate limit."""
+    import asyncio
+
+    waits: list[float] = []
+    tries: list[int] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def reconcile(repo, number, installation_id, *, fresh, recover):
+        tries.append(number)
+        await asyncio.sleep(0)
+        return Outcome(number, None, retry=True)
+
+    policy = RetryPolicy(base=0.5, cap=30.0)
+    work = WorkQueue(reconcile, workers=1, retry=policy, sleep=sleep)
+    work.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="flagbot.service"):
+            work.submit(Work("acme/flags", 7, None))
+            await asyncio.wait_for(work.drain(), 5)
+    finally:
+        await work.stop()
+    assert len(tries) == RECONCILE_ATTEMPTS + 1
+    assert waits == [backoff(f, policy) for f in range(1, RECONCILE_ATTEMPTS + 1)]
+    assert any("left for the next sweep" in r.getMessage() for r in caplog.records)
