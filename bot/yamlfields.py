@@ -17,6 +17,8 @@ from typing import Any
 from bot.diagnostics import Diagnostic
 from bot.yamlsafe import YAML11_BOOLEAN_WORDS, Document, Path, describe
 
+FIRST_YEAR, LAST_YEAR = 1970, 9000  # timestamps outside are refused (`Fields.timestamp`)
+
 _DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
 _ZONE = r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 TIMESTAMP_PATTERN = f"^{_DATE_TIME}{_ZONE}$"
@@ -163,11 +165,13 @@ class Fields:
 
     def number(self, value: Any, where: Path) -> int | float | None:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if math.isfinite(value):
+            if _finite(value):
                 return value
+            shown = self.doc.source(where) or ""
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
             self.error(
                 where,
-                f"{label(where)} must be a finite number, got {self.doc.source(where)}",
+                f"{label(where)} must be a finite number, got {shown}",
                 "wrong-type",
             )
             return None
@@ -270,4 +274,23 @@ class Fields:
                 "bad-timestamp",
             )
             return None
+        # Other times are no time a stage began, and dates computed from them (in UTC, the
+        # next stage, the end of the plan) would run out of Python's years 1 to 9999.
+        if not FIRST_YEAR <= moment.year < LAST_YEAR:
+            self.error(
+                where,
+                f"{label(where)} must be between the years {FIRST_YEAR} and {LAST_YEAR}, got "
+                f"{moment.isoformat()}; it is the time the current stage began",
+                "bad-timestamp",
+            )
+            return None
         return moment
+
+
+def _finite(value: int | float) -> bool:
+    """An int too large for a float (hex and sexagesimal have no digit limit) is no number
+    that flags, exports or evaluation can use; `math.isfinite` would raise on it."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

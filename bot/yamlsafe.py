@@ -39,6 +39,9 @@ MAX_BYTES = 256 * 1024
 MAX_ALIASES = 100  # re-uses of an anchored list or mapping
 MAX_NODES = 50_000  # values after alias expansion
 MAX_DEPTH = 100
+# Integers beyond a float's range: hex and binary ones have no digit limit in PyYAML, and
+# printing one of more than 4300 digits raises (in messages, check runs and exports alike).
+MAX_INT_BITS = 1024
 
 _TAG = "tag:yaml.org,2002:"
 STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = (
@@ -87,11 +90,22 @@ def _scalar(node: ScalarNode) -> Any:
             "yaml-tag",
         )
     try:
-        return builder(node)
-    except (ValueError, OverflowError) as exc:
+        value = builder(node)
+        if tag == INT and abs(value).bit_length() > MAX_INT_BITS:
+            raise ValueError("too large")
+        return value
+    except (ValueError, OverflowError, KeyError, AttributeError) as exc:
+        # KeyError: `!!bool maybe`; AttributeError: `!!timestamp someday` (PyYAML's
+        # constructors assume the resolver chose the tag, not the writer)
         shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-        if tag == INT and len(node.value) > 1000:
+        if tag == BOOL:
+            reason = "not a boolean; write true or false"
+        elif tag == TIMESTAMP and isinstance(exc, AttributeError):
+            reason = "not a date and time; write it as 2024-05-01T12:00:00Z"
+        elif tag == INT and len(node.value) > 1000:
             reason = f"a number of {len(node.value)} digits is too long; shorten it or quote it"
+        elif tag == INT and str(exc) == "too large":
+            reason = "the number is too large (beyond ±1.8e308); shorten it or quote it"
         elif tag == TIMESTAMP:
             reason = f"not a real date and time ({exc}); fix it"
         else:

@@ -284,7 +284,7 @@ class _FlagReader:
                 if text is not None and operator == "matches":
                     try:
                         re.compile(text)
-                    except re.error as exc:
+                    except (re.error, OverflowError, RecursionError) as exc:  # a{99999999999}
                         f.error(
                             at, f"{label(at)} is not a valid regular expression: {exc}", "bad-regex"
                         )

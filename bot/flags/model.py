@@ -34,6 +34,10 @@ STAGE_NAMES: dict[int, str] = {pct: name for name, pct in STAGE_PERCENTAGES.item
 DEFAULT_STAGES: tuple[int, ...] = (5, 25, 50, 75, 100)
 DEFAULT_EVERY = timedelta(minutes=60)
 MIN_EVERY = timedelta(minutes=5)
+# Longer waits are typos, and dates computed from them (the next stage, the end of a plan, the
+# approval clock) would run past year 9999 and stop the rollout job for every flag.
+MAX_EVERY = timedelta(days=365)
+MAX_STAGES = 100  # so is a plan's end: at most 100 waits of MAX_EVERY
 DEFAULT_ENVIRONMENT = "production"
 
 

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from bot.flags.model import MIN_EVERY, STAGE_PERCENTAGES
+from bot.flags.model import MAX_EVERY, MAX_STAGES, MIN_EVERY, STAGE_PERCENTAGES
 from bot.yamlfields import Fields, label, suggest
 from bot.yamlsafe import Path, describe
 
@@ -18,12 +18,16 @@ _DURATION = re.compile(DURATION_PATTERN)
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """`30m`, `1h`, `2d`, `1h30m` -> timedelta; None if it is not such a duration."""
+    """`30m`, `1h`, `2d`, `1h30m` -> timedelta; None if it is not such a duration (or one
+    longer than a timedelta holds)."""
     match = _DURATION.fullmatch(text)
     if not match:
         return None
     days, hours, minutes = (int(g) if g else 0 for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)
+    try:
+        return timedelta(days=days, hours=hours, minutes=minutes)
+    except OverflowError:
+        return None
 
 
 def format_duration(delta: timedelta) -> str:
@@ -60,6 +64,13 @@ def read_every(fields: Fields, value: Any, where: Path) -> timedelta | None:
             "out-of-range",
         )
         return None
+    if delta > MAX_EVERY:
+        fields.error(
+            where,
+            f"{label(where)} must be at most {format_duration(MAX_EVERY)}, got {value}",
+            "out-of-range",
+        )
+        return None
     return delta
 
 
@@ -67,6 +78,14 @@ def read_stages(fields: Fields, value: Any, where: Path) -> tuple[int | float, .
     """Stage names become their percentages; the result must rise strictly within (0, 100]."""
     items = fields.sequence(value, where, nonempty=True)
     if items is None:
+        return None
+    if len(items) > MAX_STAGES:
+        fields.error(
+            where,
+            f"{label(where)} has {len(items)} stages, more than the {MAX_STAGES} allowed "
+            "(one a percent); use fewer, larger steps",
+            "too-many-stages",
+        )
         return None
     stages: list[int | float] = []
     ok = True

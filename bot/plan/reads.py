@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.flags.filemode import KINDS
+from bot.flags.location import is_flag_path
 from bot.plan.facts import Facts, Ledger
 from bot.plan.timeout import claims_possible
 from bot.policy.assess import (
@@ -162,6 +163,8 @@ async def _assessed(
         old.update(await reads.contents(start, missing))
     owners_path = next((p for p in CODEOWNERS_LOCATIONS if p in policy_files), None)
     flag_paths = paths_after(base_paths, files) if base_paths is not None else None
+    if flag_paths is None and modes is not None:  # a huge base tree: the head's flags/ listing
+        flag_paths = tuple(sorted(p for p in modes if is_flag_path(p)))
     ctx = PullContext(
         pr=pr,
         files=files,

@@ -18,6 +18,7 @@ from functools import lru_cache
 import yaml
 
 from bot.diagnostics import Diagnostic
+from bot.exports import unsupported
 from bot.flags.filemode import KINDS, tree_problems
 from bot.flags.load import load_flag
 from bot.flags.location import FlagLocation, in_flags_dir, is_flag_path, locate
@@ -27,10 +28,10 @@ from bot.policy.changes import FileVersions, classify
 from bot.policy.codeowners import CodeOwners, load_codeowners
 from bot.policy.config import POLICY_PATH
 from bot.policy.decision import DecisionInput, PullRequestFacts
-from bot.policy.model import NULL_POLICY
+from bot.policy.model import NULL_POLICY, Policy
 from bot.policy.patch import reverse_patch
 from bot.policy.reviews import Review
-from bot.validation import Repository, duplicate_keys
+from bot.validation import Repository, declared_environments, duplicate_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,9 @@ def old_versions(
     files: tuple[ChangedFile, ...], head: Mapping[str, bytes]
 ) -> tuple[dict[str, bytes], list[str]]:
     """Old sides recovered from each file's patch and new side; and the paths that could not
-    be (no patch, or it did not fit), which must be read at the merge base."""
+    be (no patch, or it did not fit), which must be read at the merge base. A rename without
+    a patch is read too: GitHub leaves the patch out of a diff too large to show as well as
+    of a pure rename, and the two cannot be told apart here."""
     recovered: dict[str, bytes] = {}
     missing: list[str] = []
     for f in files:
@@ -90,9 +93,6 @@ def old_versions(
         new = head.get(after, b"") if after is not None else b""
         if after is not None and after not in head:
             missing.append(before)
-            continue
-        if f.status == "renamed" and not f.patch:  # a pure rename: same content
-            recovered[before] = new
             continue
         try:
             old = reverse_patch(new.decode("utf-8"), f.patch) if f.patch else None
@@ -152,14 +152,23 @@ def assess(ctx: PullContext) -> DecisionInput:
             problems += found
             if after is None:
                 continue
+            # as `flagbot validate` does: a merge never breaks the exports flagbot.yml lists
+            problems += [
+                d
+                for target in policy.exports
+                for d in unsupported({after_path: data}, after, target)
+            ]
         versions.append(FileVersions(before_path, before, after_path, after))
     problems += _collisions(ctx, default_env)
+    problems += _undeclared_environments(ctx, policy)
 
     pr = ctx.pr
     reason = pr.title + (f"\n\n{pr.body}" if pr.body else "")
     changes = tuple(classify(versions, requested_by=pr.author, reason=reason))
     owners = {
-        c.path: owners_file.owners_of(c.path) if owners_file is not None else None for c in changes
+        p: owners_file.owners_of(p) if owners_file is not None else None
+        for c in changes
+        for p in c.paths
     }
     return DecisionInput(
         pr=pr,
@@ -280,6 +289,21 @@ def _base_flag(data: bytes, location: FlagLocation) -> Flag:
         name="",
         raw=raw if isinstance(raw, dict) else {},
     )
+
+
+def _undeclared_environments(ctx: PullContext, policy: Policy) -> list[Diagnostic]:
+    """Flag files this pull request adds or changes in a folder flagbot.yml does not list as
+    an environment: `flagbot validate` and the exports refuse them on the base branch, so
+    they are not merged there (removing one stays possible)."""
+    locations = []
+    for f in ctx.files:
+        path = new_path(f)
+        if path is not None and is_flag_path(path):
+            loc, _ = locate(path, policy.default_environment)
+            if loc is not None:
+                locations.append(loc)
+    repo = Repository({}, policy, (), tuple(locations))
+    return list(declared_environments(repo))
 
 
 def _collisions(ctx: PullContext, default_env: str) -> list[Diagnostic]:

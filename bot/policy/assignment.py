@@ -3,7 +3,7 @@
 Each (change, role) pair needs an approver who can act for it (`can_act(login, eligible
 owners)`); every approver holds at most one role across the whole pull request. The best
 assignment satisfies the most roles in workflow order (manager before QA), then covers the most
-pairs. Pull requests have a handful of reviewers, so an exhaustive search is cheap.
+pairs. Only a few approvers per pair can matter, so an exhaustive search over them is cheap.
 """
 
 from __future__ import annotations
@@ -31,7 +31,15 @@ def assign_roles(
         roles = [role for role in order if any(r == role and can_act(u, e) for _, r, e in needs)]
         if roles:
             options[u] = roles
-    people = sorted(options)
+    # A best assignment needs at most one holder per (change, role) pair, so the first
+    # len(needs) approvers eligible for each pair are enough to find one (an idle one among
+    # them can always stand in for anybody else): many approvers still get the full search.
+    kept: set[str] = set()
+    for _, role, e in needs:
+        kept.update(
+            [u for u in sorted(options) if role in options[u] and can_act(u, e)][: len(needs)]
+        )
+    people = sorted(kept)
 
     def score(assign: dict[str, str]) -> tuple[int, int]:
         leading = 0
@@ -68,10 +76,12 @@ def assign_roles(
 
     if len(people) <= MAX_EXHAUSTIVE:
         walk(0)
-    else:  # pathological: greedy in workflow order
+    else:  # pathological: each pair in workflow order, the least versatile approver first
         for role in order:
-            for u in people:
-                if u not in best and role in options[u]:
-                    best[u] = role
-                    break
+            for _, r, e in needs:
+                if r != role or any(best.get(u) == role and can_act(u, e) for u in people):
+                    continue
+                free = [u for u in people if u not in best and can_act(u, e)]
+                if free:
+                    best[min(free, key=lambda u: (len(options[u]), u))] = role
     return best

@@ -109,9 +109,14 @@ def _diff(prefix: str, before: Any, after: Any, out: list[FieldChange]) -> None:
 
 
 def _same(a: Any, b: Any) -> bool:
-    # YAML `1` and `1.0` are the same percentage; True is not 1.
+    # YAML `1` and `1.0` are the same percentage; True is not 1, at any depth (Python's own
+    # `[1] == [True]` holds).
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return a == b
 
 

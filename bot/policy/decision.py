@@ -134,11 +134,12 @@ def membership_questions(inp: DecisionInput) -> set[tuple[str, str]]:
     reviewers.discard(inp.pr.author.lower())
     teams: set[str] = set()
     for change in inp.changes:
-        owners = inp.owners.get(change.path) or ()
-        for role in inp.policy.required_roles(
-            change.environment, change.change_type, change.enabled_after
-        ):
-            teams |= {o.lower() for o in eligible_owners(inp.policy, owners, role) if "/" in o}
+        for path in change.paths:
+            owners = inp.owners.get(path) or ()
+            for role in inp.policy.required_roles(
+                change.environment, change.change_type, change.enabled_after
+            ):
+                teams |= {o.lower() for o in eligible_owners(inp.policy, owners, role) if "/" in o}
     return {(t, u) for t in teams for u in reviewers}
 
 
@@ -236,13 +237,14 @@ def _decide_approvals(inp: DecisionInput, policy: Policy) -> Decision:
     # (change, role) pairs and who may satisfy each.
     gaps: list[str] = []
     needs: list[tuple[ChangeRequest, str, tuple[str, ...]]] = []
-    for change in inp.changes:
-        owners = inp.owners.get(change.path)
+    # A rename that keeps the key is put to the owners of both its paths.
+    for change, path in ((c, p) for c in inp.changes for p in c.paths):
+        owners = inp.owners.get(path)
         roles = policy.required_roles(change.environment, change.change_type, change.enabled_after)
         if not owners:
             where = inp.codeowners_path or ".github/CODEOWNERS"
             gaps.append(
-                f"{change.path} has no code owner: add a rule for it to {where} with the owners "
+                f"{path} has no code owner: add a rule for it to {where} with the owners "
                 f"of the roles it needs ({', '.join(roles)})."
             )
             continue
@@ -251,7 +253,7 @@ def _decide_approvals(inp: DecisionInput, policy: Policy) -> Decision:
             if not eligible:
                 mapped = ", ".join(policy.roles.get(role, ())) or "nobody"
                 gaps.append(
-                    f"{change.path} needs {role_label(role)} but none of its code owners "
+                    f"{path} needs {role_label(role)} but none of its code owners "
                     f"({' '.join(owners)}) has the role {role!r} (mapped to {mapped}): add one to "
                     "its CODEOWNERS rule or map an owner to the role in .github/flagbot.yml."
                 )
