@@ -540,3 +540,17 @@ def test_a_reverted_bump_restarts_the_clock_from_the_revert(tmp_path):
         assert h.commits_since(start) == []
         [again] = h.run(reverted_at + HOUR).results
         assert again.outcome == "bumped" and again.bump.to_percentage == 50
+
+
+def test_the_jobs_own_bump_committed_after_its_record_does_not_restart_the_clock(tmp_path):
+    """GitHub dates the job's commit a little after the stage record it writes (the run's own
+    `now`): that commit changed the percentage, but it is the job's, not a person's
+    rollback, so the next stage is due from the record, on time."""
+    files = {FLOW_PATH: flow_at(25, T0), ".github/flagbot.yml": POLICY}
+    with harness(files, tmp_path, clock=T0) as h:
+        h.emulator.clock.set(T0 + HOUR + 2 * MINUTE)  # GitHub's time when the commit lands
+        [bumped] = h.run(T0 + HOUR).results
+        assert bumped.outcome == "bumped" and bumped.bump.to_percentage == 50
+        h.emulator.clock.set(T0 + 2 * HOUR)
+        [again] = h.run(T0 + 2 * HOUR).results
+        assert again.outcome == "bumped" and again.bump.to_percentage == 75
