@@ -322,6 +322,26 @@ class _Commit:
         return found[0]
 
 
+def person_restarts(
+    remote: RemoteRepo, flags: Sequence[Flag], policy: Policy, now: datetime
+) -> dict[str, datetime]:
+    """`person_restart` for each flag whose record says a bump is due, asked only of those a
+    person's commit touched since the oldest of their records: one listing of the branch's
+    commits since then, the job's own left out, and one read per person's commit."""
+    due = [f for f in flags if due_by_record(f, now)]
+    if not due:
+        return {}
+    since = min(s for f in due if (s := recorded_start(f)) is not None)
+    touched = remote.paths_changed_since(since, skip=lambda message: JOB_TRAILER in message)
+    found: dict[str, datetime] = {}
+    for flag in due:
+        if flag.path in touched:
+            restarted = person_restart(remote, flag, policy, now)
+            if restarted is not None:
+                found[flag.path] = restarted
+    return found
+
+
 def person_restart(
     remote: RemoteRepo, flag: Flag, policy: Policy, now: datetime
 ) -> datetime | None:
@@ -381,10 +401,7 @@ def run_job(
         if asking and start_times is not None:
             started = start_times(asking)
         if remote is not None:
-            for flag in checkout.planned:
-                restarted = person_restart(remote, flag, checkout.policy, options.now)
-                if restarted is not None:
-                    started[flag.path] = restarted
+            started.update(person_restarts(remote, checkout.planned, checkout.policy, options.now))
     except RemoteError as exc:
         report.problems.append(f"could not learn when flags last changed: {exc}")
         return report

@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -111,7 +111,7 @@ class Connection:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
-    def github(self) -> Github:
+    def github(self, per_page: int = 1) -> Github:
         retry = GithubRetry(
             total=self.retries,
             backoff_factor=self.backoff,
@@ -125,7 +125,7 @@ class Connection:
             base_url=self.api_url.rstrip("/"),
             user_agent=USER_AGENT,
             timeout=self.timeout,
-            per_page=1,
+            per_page=per_page,
             lazy=True,
             retry=retry,
             seconds_between_requests=self.request_pause or None,
@@ -196,15 +196,21 @@ class RemoteRepo:
     """One repository and branch. `branch=None` means the default branch, asked only when a
     call needs it (one GET)."""
 
-    def __init__(self, gh: Github, full_name: str, branch: str | None = None) -> None:
+    def __init__(
+        self, gh: Github, full_name: str, branch: str | None = None, lists: Github | None = None
+    ) -> None:
         self._repo: Repository = gh.get_repo(full_name)
+        # the same repository read a hundred items a page, for the listings read whole
+        self._pages: Repository = (lists or gh).get_repo(full_name)
         self.full_name = full_name
         self._branch = branch
         self._ref: GitRef | None = None
 
     @classmethod
     def connect(cls, connection: Connection, branch: str | None = None) -> RemoteRepo:
-        return cls(connection.github(), connection.repository, branch)
+        return cls(
+            connection.github(), connection.repository, branch, connection.github(per_page=100)
+        )
 
     @property
     def branch(self) -> str:
@@ -232,6 +238,25 @@ class RemoteRepo:
             )
         except (GithubException, *_TRANSPORT) as exc:
             raise RemoteError(f"listing commits of {path}: {_describe(exc)}") from exc
+
+    def paths_changed_since(self, since: datetime, skip: Callable[[str], bool]) -> set[str]:
+        """The paths changed by the commits on the branch committed at or after `since`,
+        leaving out those whose message `skip` names (the job's own): one listing a hundred
+        commits a page, and one read per commit kept."""
+        paths: set[str] = set()
+        try:
+            for c in self._pages.get_commits(sha=self.branch, since=since):
+                if skip(c.commit.message):
+                    continue
+                for f in self._pages.get_commit(c.sha).files:
+                    paths.add(f.filename)
+                    if f.previous_filename:
+                        paths.add(f.previous_filename)
+        except (GithubException, *_TRANSPORT) as exc:
+            raise RemoteError(
+                f"listing commits since {since:%Y-%m-%d %H:%M}: {_describe(exc)}"
+            ) from exc
+        return paths
 
     def changes_since(self, path: str, since: datetime) -> list[tuple[str, str | None]]:
         """(commit, its first parent) of each commit on the branch touching `path` committed

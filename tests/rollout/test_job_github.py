@@ -554,3 +554,26 @@ def test_the_jobs_own_bump_committed_after_its_record_does_not_restart_the_clock
         h.emulator.clock.set(T0 + 2 * HOUR)
         [again] = h.run(T0 + 2 * HOUR).results
         assert again.outcome == "bumped" and again.bump.to_percentage == 75
+
+
+def test_due_flags_only_the_jobs_own_commits_touched_cost_one_listing_not_a_read_each(tmp_path):
+    """Whether a person changed a due flag since its record (a revert) is asked of the
+    branch's commits since the oldest record, the job's own left out: with only the job's
+    bump since, no flag's own history is read."""
+    other = FLOW_PATH.replace("new_checkout_flow", "other_flow")
+    files = {
+        FLOW_PATH: flow_at(25, T0),
+        other: flow_at(25, T0).replace("New checkout flow", "Other flow"),
+        ".github/flagbot.yml": POLICY,
+    }
+    with harness(files, tmp_path, clock=T0) as h:
+        assert [r.outcome for r in h.run(T0 + HOUR).results] == ["bumped", "bumped"]
+        mark = len(h.emulator.calls.calls())
+        results = h.run(T0 + 2 * HOUR).results
+        assert [r.bump.to_percentage for r in results] == [75, 75]
+        listings = [
+            c
+            for c in h.emulator.calls.calls()[mark:]
+            if (c.method, c.route) == ("GET", "/repos/{owner}/{repo}/commits")
+        ]
+        assert len(listings) == 1 and "path" not in listings[0].query
