@@ -4,8 +4,11 @@
   dated when it reached the branch (`GET compare`: a merge commit's date when a pull request
   was merged with one), i.e. when a person's change to it was merged; the only history a
   shallow checkout lacks.
-- `changes_since(path, t)`, `text_at(ref, path)`: the commits touching a file since its stage
-  record and the file at a commit, to tell whether a person changed its percentage since.
+- `paths_changed_since(t, skip)`: the paths the branch's commits since `t` changed, the job's
+  own left out (one listing, a hundred a page, and one read per commit kept); then, only for
+  a due flag one of them touched, `changes_since(path, t)` and `text_at(ref, path)`: the
+  commits touching its file since its stage record and the file at a commit, to tell whether
+  a person changed its percentage since (a revert of the job's bump does).
 - `head()`, `tree(commit)`, `blob(sha)`: the branch head, what its files are (one recursive
   tree read), and one file's bytes (after a conflict).
 - `commit_files(...)`: the run's one commit through the git data API: one tree on the head's
@@ -17,7 +20,8 @@
   per file: how the job wrote before the one-commit run; `bench/rollout.py`'s baseline).
 
 PyGithub's defaults are adjusted where they hurt (see the reference notes): `lazy=True` so
-`get_repo` costs nothing; `per_page=1` because the only list read is "the newest commit";
+`get_repo` costs nothing; `per_page=1` where the list read is "the newest commit" (and 100
+for the one listing read whole);
 `GithubRetry` with exponential backoff for 5xx and 429 (its default retries ten times with no
 pause); and when retries run out it raises `requests`' `RetryError`, not `GithubException`, so
 both are caught here and turned into `RemoteError` or `Conflict`.
