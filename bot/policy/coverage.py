@@ -90,9 +90,16 @@ def approvable(repo: Repository) -> Iterable[Diagnostic]:
         if loc.environment not in roles_by_env:
             roles_by_env[loc.environment] = possible_roles(repo.policy, loc.environment)
         for role, kinds in roles_by_env[loc.environment].items():
-            if eligible_owners(repo.policy, rule.owners, role):
+            eligible = eligible_owners(repo.policy, rule.owners, role)
+            if any(o.startswith("@") for o in eligible):
                 continue
             mapped = " ".join(repo.policy.roles.get(role, ())) or "nobody"
+            why = (
+                f"only e-mail addresses ({' '.join(eligible)}) hold it, and a review names a "
+                "GitHub login; name them as @login or @org/team there and in flagbot.yml"
+                if eligible
+                else f"add one of {mapped} to that line"
+            )
             out.append(
                 Diagnostic(
                     loc.path,
@@ -100,8 +107,7 @@ def approvable(repo: Repository) -> Iterable[Diagnostic]:
                     1,
                     f"{', '.join(kinds)} changes need {role_label(role)}, but none of this "
                     f"file's code owners ({owners_file.path} line {rule.line}: "
-                    f"{' '.join(rule.owners)}) has the role {role!r}; add one of {mapped} to "
-                    "that line",
+                    f"{' '.join(rule.owners)}) can approve as {role!r}; {why}",
                     code="role-without-owner",
                 )
             )

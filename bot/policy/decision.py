@@ -258,6 +258,14 @@ def _decide_approvals(inp: DecisionInput, policy: Policy) -> Decision:
                     "its CODEOWNERS rule or map an owner to the role in .github/flagbot.yml."
                 )
                 continue
+            if not any(o.startswith("@") for o in eligible):  # e-mail addresses only
+                where = inp.codeowners_path or ".github/CODEOWNERS"
+                gaps.append(
+                    f"{path} needs {role_label(role)} but only e-mail addresses hold the role "
+                    f"among its code owners ({' '.join(eligible)}), and a review names a GitHub "
+                    f"login: name them as @login or @org/team in {where} and .github/flagbot.yml."
+                )
+                continue
             needs.append((change, role, eligible))
     if gaps:
         return Decision(

@@ -48,6 +48,18 @@ def test_role_without_owner_names_the_change_kinds_and_the_fix():
     assert "add one of @acme/oncall to that line" in message
 
 
+def test_a_role_only_e_mail_owners_hold_cannot_approve():
+    policy = POLICY.replace(b'manager: ["@acme/managers"]', b'manager: ["boss@acme.example"]')
+    snap = {
+        ".github/flagbot.yml": policy,
+        ".github/CODEOWNERS": b"/flags/ boss@acme.example @acme/qa @acme/oncall\n",
+        "flags/a.yaml": FLAG,
+    }
+    found = [(d.code, d.message) for d in validate_snapshot(snap).diagnostics]
+    assert [c for c, _ in found] == ["role-without-owner"], found
+    assert "only e-mail addresses (boss@acme.example)" in found[0][1]
+
+
 def test_codeowners_syntax_errors_are_reported_with_lines():
     found = problems(b"/flags/ @acme/managers @acme/qa @acme/oncall\n!/flags/x.yaml @a\n", a=FLAG)
     assert [(p, line) for p, line, _, _ in found] == [(".github/CODEOWNERS", 2)]

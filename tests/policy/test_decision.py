@@ -302,3 +302,19 @@ def test_user_owner_entries_and_case_insensitive_logins():
     owners = {"flags/new_checkout_flow.yaml": ("@Boss", QA)}
     d = decide(make([review("boss"), review("QA")], owners=owners, policy=POL))
     assert d.should_merge
+
+
+def test_a_role_only_e_mail_owners_hold_is_rejected_with_the_fix_not_left_waiting():
+    """CODEOWNERS and flagbot.yml accept e-mail owners, but a review names a GitHub login:
+    a role that only e-mail addresses hold could never be satisfied. Say so, instead of
+    waiting for an approval that cannot come."""
+    policy = _replace(POLICY, roles={**POLICY.roles, "manager": ("mgr@acme.example",)})
+    owners = {"flags/new_checkout_flow.yaml": ("mgr@acme.example", QA)}
+    d = decide(make([review("mgr"), review("qa")], owners=owners, policy=policy))
+    assert d.step == "rejected" and not d.should_merge
+    assert any("mgr@acme.example" in r and "@login" in r for r in d.reasons), d.reasons
+    # An e-mail beside a login or team that holds the role is harmless.
+    policy = _replace(POLICY, roles={**POLICY.roles, "manager": ("mgr@acme.example", MANAGERS)})
+    owners = {"flags/new_checkout_flow.yaml": ("mgr@acme.example", MANAGERS, QA)}
+    d = decide(make([review("mgr"), review("qa")], owners=owners, policy=policy))
+    assert d.should_merge
