@@ -83,29 +83,29 @@ def test_a_long_turn_writes_what_it_has_every_max_pending_lines(stream):
     assert len(lines(stream)) == logs.LineHandler.MAX_PENDING + 1
 
 
-def test_exit_writes_what_a_turn_left_pending(stream):
+def leave_pending(message: str) -> None:
+    """Log `message` in a loop that is left mid-turn (KeyboardInterrupt), before the turn's
+    write, and closed."""
+
     async def interrupted() -> None:
-        log.info("last words")
-        raise KeyboardInterrupt  # leaves the loop mid-turn, before the turn's write
+        log.info(message)
+        raise KeyboardInterrupt
 
     loop = asyncio.new_event_loop()
     with pytest.raises(KeyboardInterrupt):
         loop.run_until_complete(interrupted())
     loop.close()
+
+
+def test_exit_writes_what_a_turn_left_pending(stream):
+    leave_pending("last words")
     assert stream.calls == []
     stream.handler.flush()  # what `logging.shutdown` does at exit
     assert [line["msg"] for line in lines(stream)] == ["last words"]
 
 
 def test_lines_left_by_a_loop_closed_mid_turn_go_out_with_the_next_loops_turn(stream):
-    async def interrupted() -> None:
-        log.info("first loop")
-        raise KeyboardInterrupt  # leaves the loop mid-turn, before the turn's write
-
-    loop = asyncio.new_event_loop()
-    with pytest.raises(KeyboardInterrupt):
-        loop.run_until_complete(interrupted())
-    loop.close()
+    leave_pending("first loop")
     assert stream.calls == []
 
     async def next_loop() -> None:

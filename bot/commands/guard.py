@@ -33,9 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.diagnostics import format_text
     from bot.flags.guard import describe_guard
     from bot.rollout.checkout import read_checkout
-    from bot.rollout.preflight import check_settings
+    from bot.rollout.preflight import reader_from_env
     from bot.rollout.probes import Prober
-    from bot.rollout.remote import Connection, RemoteRepo, env_branch
     from bot.rollout.verdict import overall
 
     try:
@@ -65,12 +64,10 @@ def run(args: argparse.Namespace) -> int:
     head_checks = None
     if environ.get("GITHUB_TOKEN") and environ.get("GITHUB_REPOSITORY"):
         try:
-            connection = Connection.from_env(environ, write_pause=0.0)
-            check_settings(connection)
+            remote = reader_from_env(environ)
         except ValueError as exc:
             print(f"flagbot guard: {exc}", file=sys.stderr)
             return 2
-        remote = RemoteRepo.connect(connection, env_branch(environ))
 
         def head_checks(names: Sequence[str]) -> tuple[list[RunState], list[StatusState]]:
             return remote.head_checks(remote.head(), names)

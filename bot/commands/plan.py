@@ -36,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.diagnostics import format_text, has_errors
     from bot.rollout.checkout import read_checkout
     from bot.rollout.history import has_full_history, last_changes
-    from bot.rollout.preflight import check_settings
-    from bot.rollout.remote import Connection, RemoteError, RemoteRepo, env_branch
+    from bot.rollout.preflight import reader_from_env
+    from bot.rollout.remote import RemoteError
     from bot.rollout.schedule import needs_start_time, recorded_start, status
 
     try:
@@ -57,12 +57,10 @@ def run(args: argparse.Namespace) -> int:
     env = os.environ
     if missing and env.get("GITHUB_TOKEN") and env.get("GITHUB_REPOSITORY"):
         try:
-            connection = Connection.from_env(env, write_pause=0.0)
-            check_settings(connection)
+            remote = reader_from_env(env)
         except ValueError as exc:
             print(f"flagbot plan: {exc}", file=sys.stderr)
             return 2
-        remote = RemoteRepo.connect(connection, env_branch(env))
         try:
             for path in missing:
                 change = remote.last_change(path)

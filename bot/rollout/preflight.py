@@ -8,14 +8,24 @@ is pure; `check_remote` makes one call (`GET /repos/{owner}/{name}`), without re
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import requests
 
-from bot.rollout.remote import USER_AGENT, Connection
+from bot.rollout.remote import USER_AGENT, Connection, RemoteRepo, env_branch
 from bot.rollout.transport import transport_reason
 
 REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 PROBE_TIMEOUT = 10.0
+
+
+def reader_from_env(env: Mapping[str, str]) -> RemoteRepo:
+    """The repository Actions names, for commands that only read it (`plan`, `guard`): its
+    settings checked first, so a bad one is a ValueError (the line to print), not a traceback
+    at the first call."""
+    connection = Connection.from_env(env, write_pause=0.0)
+    check_settings(connection)
+    return RemoteRepo.connect(connection, env_branch(env))
 
 
 def check_settings(connection: Connection) -> None:
