@@ -25,24 +25,31 @@ async def test_a_rerequested_check_whose_reconcile_failed_still_gets_a_new_run(h
     assert again["output"]["title"] == "Waiting for manager approval"
 
 
+def approved_unheard(h: Harness) -> int:
+    """A flag pull request opened and approved while the webhooks were lost; minutes later."""
+    from tests.service.test_sweep import deaf
+
+    deaf(h, True)
+    n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
+    h.person("mgr").approve(REPO, n)
+    h.person("qa").approve(REPO, n)
+    deaf(h, False)
+    h.emulator.clock.advance(5)
+    return n
+
+
 async def test_an_empty_repository_does_not_stop_the_sweep_of_the_others():
     # The App is installed on an organisation with a repository nobody pushed to yet (GitHub
     # has no branch to answer for it). A pull request approved while its webhooks were lost,
     # in another repository, is still found by the sweep.
     from bot.sandbox import sandbox
     from tests.service.conftest import FAST_RETRY, Backoff, seed
-    from tests.service.test_sweep import deaf
 
     world = seed()
     world["repos"].insert(0, {"full_name": "acme/aaa-empty", "default_branch": "main"})
     async with sandbox(world, retry=FAST_RETRY, sleep=Backoff()) as stack:
         h = Harness(stack, None, None, None)  # type: ignore[arg-type]
-        deaf(h, True)
-        n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
-        h.person("mgr").approve(REPO, n)
-        h.person("qa").approve(REPO, n)
-        deaf(h, False)
-        h.emulator.clock.advance(5)
+        n = approved_unheard(h)
         report = await h.service.sweep()
         await h.settle()
         assert (report.repositories, report.pulls, report.failed) == (2, 1, 1)
@@ -98,7 +105,6 @@ async def test_a_suspended_installation_does_not_stop_the_sweep_of_the_others():
     # still found by the sweep.
     from bot.sandbox import sandbox
     from tests.service.conftest import FAST_RETRY, Backoff, seed
-    from tests.service.test_sweep import deaf
 
     world = seed()
     world["orgs"].append({"login": "other", "members": []})
@@ -106,12 +112,7 @@ async def test_a_suspended_installation_does_not_stop_the_sweep_of_the_others():
     world["apps"][0]["installations"].insert(0, {"id": 3003, "account": "other"})
     async with sandbox(world, retry=FAST_RETRY, sleep=Backoff()) as stack:
         h = Harness(stack, None, None, None)  # type: ignore[arg-type]
-        deaf(h, True)
-        n = h.open("dev", {NEW_FLAG: FLAG}, branch="new-checkout", title="Create new checkout flow")
-        h.person("mgr").approve(REPO, n)
-        h.person("qa").approve(REPO, n)
-        deaf(h, False)
-        h.emulator.clock.advance(5)
+        n = approved_unheard(h)
         suspended = h.emulator.faults.fail(
             "POST /app/installations/{installation_id}/access_tokens",
             403,
